@@ -1,0 +1,17 @@
+"""Project-wide facts: library name, Hub namespace, links and citation. Everything else reads them from here."""
+
+LIBRARY_NAME = "pix2pix_hub"
+HUB_NAMESPACE = "pix2pix-hub"
+LICENSE = "mit"
+REPO_URL = "https://github.com/pix2pix-hub/pix2pix_hub"
+PAPER_URL = "https://arxiv.org/abs/1611.07004"
+REFERENCE_URL = "https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix"
+HUB_TAGS = ["pix2pix", "image-to-image", "gan", "conditional-gan", "pytorch"]
+PIPELINE_TAG = "image-to-image"
+
+CITATION = """@inproceedings{isola2017image,
+  title     = {Image-to-Image Translation with Conditional Adversarial Networks},
+  author    = {Isola, Phillip and Zhu, Jun-Yan and Zhou, Tinghui and Efros, Alexei A.},
+  booktitle = {Computer Vision and Pattern Recognition (CVPR)},
+  year      = {2017}
+}"""

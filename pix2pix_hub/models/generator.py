@@ -1,0 +1,122 @@
+"""The pix2pix generator: a U-Net (or, for the paper's ablation, an encoder-decoder without skips)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .hub_model import Pix2PixHubModel
+from .layers import check_norm, default_conv_bias, init_weights, make_norm
+
+
+class DownBlock(nn.Module):
+    """Encoder step: [LeakyReLU(0.2)] -> 4x4 stride-2 conv -> [norm]; halves the spatial size."""
+
+    def __init__(self, in_channels: int, out_channels: int, norm: str, bias: bool, activation: bool, normalize: bool):
+        super().__init__()
+        self.act = nn.LeakyReLU(0.2) if activation else nn.Identity()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias)
+        self.norm = make_norm(norm, out_channels) if normalize else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.conv(self.act(x)))
+
+
+class UpBlock(nn.Module):
+    """Decoder step: ReLU -> 4x4 stride-2 transposed conv -> norm [-> dropout], or -> tanh for the last one."""
+
+    def __init__(self, in_channels: int, out_channels: int, norm: str, bias: bool, dropout: bool, last: bool):
+        super().__init__()
+        self.act = nn.ReLU()
+        self.conv = nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias)
+        self.norm = nn.Identity() if last else make_norm(norm, out_channels)
+        self.dropout = nn.Dropout(0.5) if dropout else nn.Identity()
+        self.out = nn.Tanh() if last else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.dropout(self.norm(self.conv(self.act(x)))))
+
+
+class Pix2PixGenerator(Pix2PixHubModel):
+    """U-Net generator of the paper (Isola et al. 2017, sec. 3.2.1 and appendix 6.1.1).
+
+    `num_downs` 8 is the reference `unet_256` (1x1 bottleneck at 256x256), 7 is `unet_128`. Channels per level are
+    ngf, 2ngf, 4ngf, then 8ngf; dropout(0.5) sits in the decoder's 8ngf levels below the bottleneck (three of them
+    for unet_256), as in the reference. `skip_connections=False` gives the paper's encoder-decoder ablation.
+    The defaults are the paper's generator: 54,413,955 parameters for 3->3 channels.
+    """
+
+    role = "generator"
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        ngf: int = 64,
+        num_downs: int = 8,
+        norm: str = "batch",
+        use_dropout: bool = True,
+        skip_connections: bool = True,
+        conv_bias: bool | None = None,
+    ):
+        super().__init__()
+        check_norm(norm)
+        if num_downs < 5:
+            raise ValueError(f"num_downs must be at least 5 (the paper's U-Net has 8), got {num_downs}")
+        if min(in_channels, out_channels, ngf) < 1:
+            raise ValueError("in_channels, out_channels and ngf must be positive")
+        self.num_downs = num_downs
+        self.skip_connections = skip_connections
+        bias = default_conv_bias(norm) if conv_bias is None else conv_bias
+        widths = [ngf * min(2**level, 8) for level in range(num_downs)]  # encoder output channels per level
+
+        self.down_blocks = nn.ModuleList(
+            DownBlock(
+                in_channels if level == 0 else widths[level - 1],
+                widths[level],
+                norm,
+                bias,
+                activation=level > 0,
+                normalize=0 < level < num_downs - 1,  # neither the first conv nor the bottleneck is normalised
+            )
+            for level in range(num_downs)
+        )
+        # Decoder, bottleneck first; up block for encoder level L outputs the width of level L-1.
+        self.up_blocks = nn.ModuleList()
+        for level in reversed(range(num_downs)):
+            innermost = level == num_downs - 1
+            in_ch = widths[level] * (1 if innermost or not skip_connections else 2)
+            last = level == 0
+            self.up_blocks.append(
+                UpBlock(
+                    in_ch,
+                    out_channels if last else widths[level - 1],
+                    norm,
+                    bias=True if last else bias,
+                    dropout=use_dropout and 4 <= level < num_downs - 1,
+                    last=last,
+                )
+            )
+        init_weights(self)
+
+    @property
+    def min_input_size(self) -> int:
+        """Height and width must be multiples of this (2**num_downs), or the skips do not line up."""
+        return 2**self.num_downs
+
+    def card_facts(self) -> dict[str, Any]:
+        return {**super().card_facts(), "min_input_size": self.min_input_size}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, in_channels, H, W) in [-1, 1] -> (N, out_channels, H, W) in [-1, 1]; H, W multiples of min_input_size."""
+        skips = []
+        for block in self.down_blocks:
+            x = block(x)
+            skips.append(x)
+        x = self.up_blocks[0](skips.pop())  # bottleneck: 1x1 for unet_256 at 256x256
+        for block in self.up_blocks[1:]:
+            skip = skips.pop()
+            x = block(torch.cat([skip, x], dim=1) if self.skip_connections else x)
+        return x
