@@ -23,7 +23,9 @@ class PatchGANDiscriminator(Pix2PixHubModel):
 
     role = "discriminator"
 
-    def __init__(self, in_channels: int = 6, ndf: int = 64, n_layers: int = 3, norm: str = "batch", conv_bias: bool | None = None):
+    def __init__(
+        self, in_channels: int = 6, ndf: int = 64, n_layers: int = 3, norm: str = "batch", conv_bias: bool | None = None
+    ):
         super().__init__()
         check_norm(norm)
         if n_layers not in RECEPTIVE_FIELDS:

@@ -83,7 +83,9 @@ class Pix2PixHubModel(
         except HFValidationError as exc:
             raise Pix2PixHubError(f"{source}: neither a model folder nor a valid Hub repo id ({exc}).") from exc
         except RepositoryNotFoundError as exc:
-            raise Pix2PixHubError(f"{source}: no such repo on {constants.ENDPOINT}; check the id and your token.") from exc
+            raise Pix2PixHubError(
+                f"{source}: no such repo on {constants.ENDPOINT}; check the id and your token."
+            ) from exc
         except LocalEntryNotFoundError as exc:
             raise Pix2PixHubError(
                 f"{source}: not in the local cache and the Hub cannot be reached (offline mode is "
@@ -145,7 +147,9 @@ class Pix2PixHubModel(
         return model
 
 
-def load_state_dict_checked(model: nn.Module, state_dict: dict[str, torch.Tensor], source: str, strict: bool = True) -> None:
+def load_state_dict_checked(
+    model: nn.Module, state_dict: dict[str, torch.Tensor], source: str, strict: bool = True
+) -> None:
     """`load_state_dict` whose failure names the file and says which keys or shapes disagree with the config."""
     own = model.state_dict()
     missing = sorted(set(own) - set(state_dict))
