@@ -1,0 +1,280 @@
+"""Drawn example inputs for every task: label maps in the task's palette, edge sketches, map tiles, photo-like scenes.
+
+The Space's examples and the tests use these instead of dataset images, so no dataset file is ever redistributed.
+Every drawing is deterministic for a given (task, size, seed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from .palettes import get_palette
+from .tasks import get_task
+
+RGB = tuple[int, int, int]
+
+#: grey that fills the hole of a masked photo (0 in the networks' [-1, 1] range)
+HOLE_COLOUR: RGB = (128, 128, 128)
+
+
+def class_colour(palette_name: str, class_name: str) -> RGB:
+    """Colour of one class of a palette, looked up by name so drawings follow the palette's single definition."""
+    palette = get_palette(palette_name)
+    colours = dict(zip(palette.names, palette.colors, strict=True))
+    return tuple(int(c) for c in colours[class_name])  # type: ignore[return-value]
+
+
+def _jitter(rng: np.random.Generator, value: float, spread: float) -> int:
+    return int(round(value + rng.uniform(-spread, spread)))
+
+
+def draw_facade_labels(size: int = 256, seed: int = 0) -> Image.Image:
+    """A CMP Facades label map: facade with a grid of windows (some with sills and balconies), cornice, door."""
+    rng = np.random.default_rng(seed)
+    colour = {
+        name: class_colour("facades", name)
+        for name in ("background", "facade", "window", "door", "cornice", "sill", "balcony", "shop")
+    }
+    img = Image.new("RGB", (size, size), colour["background"])
+    draw = ImageDraw.Draw(img)
+    margin = _jitter(rng, size * 0.04, size * 0.03)
+    top = _jitter(rng, size * 0.06, size * 0.04)
+    draw.rectangle([margin, top, size - 1 - margin, size - 1], fill=colour["facade"])
+    draw.rectangle([margin, top, size - 1 - margin, top + max(2, size // 40)], fill=colour["cornice"])
+    floors, columns = int(rng.integers(3, 6)), int(rng.integers(3, 6))
+    shop_height = int(size * 0.18) if rng.random() < 0.5 else 0
+    usable_h = size - top - size // 20 - shop_height - int(size * 0.12)
+    cell_w, cell_h = (size - 2 * margin) / columns, usable_h / floors
+    for floor in range(floors):
+        balcony_floor = rng.random() < 0.35
+        for col in range(columns):
+            x0 = margin + col * cell_w + cell_w * 0.25
+            y0 = top + size // 20 + floor * cell_h + cell_h * 0.2
+            x1, y1 = x0 + cell_w * 0.5, y0 + cell_h * 0.6
+            draw.rectangle([x0, y0, x1, y1], fill=colour["window"])
+            draw.rectangle([x0 - 2, y1, x1 + 2, y1 + max(2, size // 80)], fill=colour["sill"])
+            if balcony_floor:
+                draw.rectangle([x0 - 3, y1 - cell_h * 0.15, x1 + 3, y1 + max(2, size // 60)], fill=colour["balcony"])
+    ground = size - 1 - shop_height
+    if shop_height:
+        draw.rectangle([margin, ground, size - 1 - margin, size - 1], fill=colour["shop"])
+    door_w = size * 0.12
+    door_x = margin + rng.uniform(0.2, 0.7) * (size - 2 * margin - door_w)
+    draw.rectangle([door_x, ground - size * 0.14, door_x + door_w, ground], fill=colour["door"])
+    return img
+
+
+def draw_street_labels(size: int = 256, seed: int = 0) -> Image.Image:
+    """A Cityscapes label map: sky, buildings, trees, sidewalks converging on the road, cars and a pole."""
+    rng = np.random.default_rng(seed)
+    colour = {
+        name: class_colour("cityscapes", name)
+        for name in ("road", "sidewalk", "building", "vegetation", "sky", "car", "pole", "traffic sign", "person")
+    }
+    img = Image.new("RGB", (size, size), colour["sky"])
+    draw = ImageDraw.Draw(img)
+    horizon = _jitter(rng, size * 0.45, size * 0.05)
+    x = 0
+    while x < size:  # a skyline of buildings of random width and height
+        width = int(rng.integers(size // 8, size // 3))
+        draw.rectangle([x, _jitter(rng, size * 0.15, size * 0.12), x + width, horizon], fill=colour["building"])
+        x += width
+    for _ in range(int(rng.integers(1, 4))):
+        cx, r = int(rng.integers(0, size)), int(rng.integers(size // 12, size // 6))
+        draw.ellipse([cx - r, horizon - 2 * r, cx + r, horizon], fill=colour["vegetation"])
+    vanish = _jitter(rng, size / 2, size * 0.1)
+    draw.rectangle([0, horizon, size, size], fill=colour["sidewalk"])
+    draw.polygon(
+        [(vanish - size // 40, horizon), (vanish + size // 40, horizon), (size * 0.95, size), (size * 0.05, size)],
+        fill=colour["road"],
+    )
+    pole_x = int(rng.choice([size * 0.06, size * 0.9]))
+    draw.rectangle([pole_x, horizon - size * 0.3, pole_x + max(2, size // 64), size * 0.8], fill=colour["pole"])
+    draw.rectangle(
+        [pole_x - size // 40, horizon - size * 0.3, pole_x + size // 30, horizon - size * 0.24],
+        fill=colour["traffic sign"],
+    )
+    for _ in range(int(rng.integers(1, 4))):  # cars on the road, bigger when nearer
+        depth = rng.uniform(0.15, 1.0)
+        car_w, car_h = size * 0.35 * depth, size * 0.2 * depth
+        base = horizon + (size - horizon) * depth * 0.9
+        cx = vanish + rng.uniform(-0.3, 0.3) * size * depth
+        draw.rectangle([cx - car_w / 2, base - car_h, cx + car_w / 2, base], fill=colour["car"])
+    px = size * rng.uniform(0.05, 0.2)
+    draw.rectangle([px, horizon + size * 0.05, px + size * 0.04, horizon + size * 0.25], fill=colour["person"])
+    return img
+
+
+def _shoe_outline(draw: ImageDraw.ImageDraw, size: int, rng: np.random.Generator, width: int) -> None:
+    s = size / 256
+    heel = rng.uniform(0, 40) * s  # from flat sneaker to heeled shoe
+    toe_y = 190 * s
+    outline = [
+        (30 * s, toe_y),
+        (60 * s, 150 * s),
+        (120 * s, 120 * s),
+        (150 * s, 80 * s - heel / 2),
+        (200 * s, 70 * s - heel / 2),
+        (225 * s, 90 * s),
+        (230 * s, 170 * s - heel),
+        (220 * s, 200 * s),
+        (40 * s, 205 * s),
+        (30 * s, toe_y),
+    ]
+    draw.line(outline, fill=0, width=width, joint="curve")
+    draw.line([(30 * s, 195 * s), (225 * s, 190 * s)], fill=0, width=width)  # sole
+    for i in range(int(rng.integers(3, 6))):  # laces
+        x = (110 + 14 * i) * s
+        draw.line([(x, (125 - 8 * i) * s), (x + 12 * s, (135 - 8 * i) * s)], fill=0, width=width)
+
+
+def _handbag_outline(draw: ImageDraw.ImageDraw, size: int, rng: np.random.Generator, width: int) -> None:
+    s = size / 256
+    flare = rng.uniform(0, 25) * s
+    top, bottom = 95 * s, 215 * s
+    draw.polygon(
+        [(60 * s + flare, top), (196 * s - flare, top), (225 * s, bottom), (31 * s, bottom)], outline=0, width=width
+    )
+    handle_h = rng.uniform(40, 70) * s
+    draw.arc([85 * s, top - handle_h, 171 * s, top + handle_h], 180, 360, fill=0, width=width)
+    draw.line([(50 * s, 130 * s), (206 * s, 130 * s)], fill=0, width=width)  # flap
+    draw.rectangle([120 * s, 125 * s, 136 * s, 140 * s], outline=0, width=width)  # clasp
+
+
+def draw_edges(size: int = 256, seed: int = 0, obj: str = "shoe", sketchy: bool = False) -> Image.Image:
+    """Black edges of a shoe or handbag on white (HED-like); `sketchy` wobbles the strokes like a hand drawing."""
+    rng = np.random.default_rng(seed)
+    canvas = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(canvas)
+    width = max(1, size // (80 if sketchy else 128))
+    (_shoe_outline if obj == "shoe" else _handbag_outline)(draw, size, rng, width)
+    if sketchy:  # displace pixels along a smooth random field, as a hand would
+        field = rng.normal(0, 1, (8, 8, 2))
+        flow = (
+            np.stack(
+                [
+                    np.asarray(Image.fromarray(field[..., i].astype(np.float32)).resize((size, size), Image.BICUBIC))
+                    for i in range(2)
+                ],
+                -1,
+            )
+            * size
+            / 100
+        )
+        yy, xx = np.mgrid[:size, :size]
+        src_y = np.clip(yy + flow[..., 0], 0, size - 1).astype(int)
+        src_x = np.clip(xx + flow[..., 1], 0, size - 1).astype(int)
+        canvas = Image.fromarray(np.asarray(canvas)[src_y, src_x])
+    return canvas.convert("RGB")
+
+
+def draw_map_tile(size: int = 256, seed: int = 0) -> Image.Image:
+    """A Google-Maps-like tile: light blocks, white streets in a grid, a park and sometimes water."""
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", (size, size), (235, 232, 225))
+    draw = ImageDraw.Draw(img)
+    if rng.random() < 0.5:
+        draw.polygon(
+            [(0, size * rng.uniform(0.6, 0.9)), (size, size * rng.uniform(0.7, 1.0)), (size, size), (0, size)],
+            fill=(170, 200, 240),
+        )
+    px, py = rng.uniform(0.1, 0.6, 2) * size
+    draw.rectangle([px, py, px + size * 0.25, py + size * 0.2], fill=(200, 228, 190))
+    angle = rng.uniform(-0.3, 0.3)
+    spacing = size / rng.uniform(3, 6)
+    for i in range(-3, 10):  # two families of streets, slightly rotated
+        offset = i * spacing
+        draw.line([(offset, 0), (offset + size * angle, size)], fill=(255, 255, 255), width=max(2, size // 50))
+        draw.line([(0, offset), (size, offset - size * angle)], fill=(255, 255, 255), width=max(2, size // 50))
+    avenue_y = rng.uniform(0.2, 0.8) * size
+    draw.line([(0, avenue_y), (size, avenue_y + size * 0.1)], fill=(250, 210, 130), width=max(3, size // 30))
+    return img
+
+
+def draw_scene(size: int = 256, seed: int = 0) -> Image.Image:
+    """A photo-like outdoor scene: graded sky, buildings with lit windows, trees, a street, and sensor noise."""
+    rng = np.random.default_rng(seed)
+    yy = np.linspace(0, 1, size)[:, None, None]
+    sky = (np.array([90, 140, 210]) * (1 - yy) + np.array([200, 220, 240]) * yy).astype(np.float64)
+    img = Image.fromarray(np.broadcast_to(sky, (size, size, 3)).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    horizon = int(size * rng.uniform(0.55, 0.7))
+    x = 0
+    while x < size:
+        width = int(rng.integers(size // 7, size // 3))
+        top = int(rng.integers(size // 8, horizon - size // 8))
+        tone = int(rng.integers(90, 200))
+        tint = rng.integers(-20, 20, 3)
+        draw.rectangle([x, top, x + width, horizon], fill=tuple(int(np.clip(tone + t, 0, 255)) for t in tint))
+        for wy in range(top + size // 32, horizon - size // 16, size // 16):
+            for wx in range(x + size // 40, x + width - size // 40, size // 20):
+                lit = (230, 220, 160) if rng.random() < 0.3 else (60, 70, 85)
+                draw.rectangle([wx, wy, wx + size // 40, wy + size // 32], fill=lit)
+        x += width
+    for _ in range(int(rng.integers(1, 4))):
+        cx, r = int(rng.integers(0, size)), int(rng.integers(size // 14, size // 7))
+        draw.ellipse([cx - r, horizon - 2 * r, cx + r, horizon + r // 3], fill=(60, 110, 50))
+    draw.rectangle([0, horizon, size, size], fill=(95, 95, 100))
+    draw.line([(size / 2, horizon), (size / 2, size)], fill=(230, 230, 230), width=max(1, size // 64))
+    img = img.filter(ImageFilter.GaussianBlur(radius=size / 512))
+    noise = rng.normal(0, 6, (size, size, 3))
+    return Image.fromarray(np.clip(np.asarray(img, dtype=np.float64) + noise, 0, 255).astype(np.uint8))
+
+
+def draw_aerial(size: int = 256, seed: int = 0) -> Image.Image:
+    """An aerial-photo-like tile: roofs of varied tones between dark streets, with trees and noise."""
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", (size, size), (70, 72, 70))
+    draw = ImageDraw.Draw(img)
+    block = size / rng.uniform(3, 5)
+    for by in np.arange(0, size, block):
+        for bx in np.arange(0, size, block):
+            for _ in range(int(rng.integers(2, 6))):
+                x0, y0 = bx + rng.uniform(0.1, 0.6) * block, by + rng.uniform(0.1, 0.6) * block
+                roof = tuple(int(v) for v in rng.integers(90, 200, 3))
+                draw.rectangle(
+                    [x0, y0, x0 + rng.uniform(0.2, 0.4) * block, y0 + rng.uniform(0.2, 0.4) * block], fill=roof
+                )
+            if rng.random() < 0.3:
+                r = block * 0.15
+                cx, cy = bx + block / 2, by + block / 2
+                draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(50, 90, 45))
+    noise = rng.normal(0, 10, (size, size, 3))
+    return Image.fromarray(np.clip(np.asarray(img, dtype=np.float64) + noise, 0, 255).astype(np.uint8))
+
+
+def mask_hole(photo: Image.Image, seed: int = 0) -> Image.Image:
+    """The photo with a rectangular hole filled with `HOLE_COLOUR`, as the inpainting task's inputs are made."""
+    rng = np.random.default_rng(seed)
+    width, height = photo.size
+    hole_w, hole_h = (int(v) for v in rng.uniform(0.25, 0.45, 2) * (width, height))
+    x0, y0 = int(rng.integers(0, width - hole_w)), int(rng.integers(0, height - hole_h))
+    out = photo.convert("RGB")
+    ImageDraw.Draw(out).rectangle([x0, y0, x0 + hole_w - 1, y0 + hole_h - 1], fill=HOLE_COLOUR)
+    return out
+
+
+def draw_input(task_name: str, size: int = 256, seed: int = 0) -> Image.Image:
+    """A plausible RGB input for any registry task, drawn by its input kind (and palette or dataset)."""
+    task = get_task(task_name)
+    kind = task.input_kind
+    if kind == "label_map":
+        return {"facades": draw_facade_labels, "cityscapes": draw_street_labels}[task.palette](size, seed)
+    if kind in ("edges", "sketch"):
+        obj = "handbag" if "handbags" in task.datasets[0] else "shoe"
+        if kind == "sketch":
+            obj = ("shoe", "handbag")[seed % 2]
+        return draw_edges(size, seed, obj=obj, sketchy=kind == "sketch")
+    if kind == "map":
+        return draw_map_tile(size, seed)
+    if kind == "grayscale":
+        return draw_scene(size, seed).convert("L").convert("RGB")
+    if kind == "masked_photo":
+        return mask_hole(draw_scene(size, seed), seed)
+    if task.name == "maps-aerial2map":
+        return draw_aerial(size, seed)
+    return draw_scene(size, seed)
+
+
+__all__ = ["HOLE_COLOUR", "class_colour", "draw_edges", "draw_input", "draw_scene", "mask_hole"]
