@@ -177,6 +177,14 @@ class ConversionReport:
             "notes": self.notes,
         }
 
+    def card_summary(self, role: str) -> str:
+        """The card's opening paragraph: source, checksum, architecture and task, the facts `info` shows."""
+        task = f" Task: `{self.task}`." if self.task else ""
+        return (
+            f"A pix2pix {role} converted from the pytorch-CycleGAN-and-pix2pix checkpoint `{self.source.name}` "
+            f"(SHA-256 `{self.sha256}`): {self.architecture.describe()}.{task}"
+        )
+
     def card_section(self) -> str:
         lines = [
             "## Conversion",
@@ -426,10 +434,7 @@ def convert_checkpoint(
         output_dir,
         model_card_kwargs={
             "title": f"{type(model).__name__} converted from {report.source.name}",
-            "summary": (
-                f"A pix2pix {model.role} converted from the pytorch-CycleGAN-and-pix2pix checkpoint "
-                f"`{report.source.name}`: {report.architecture.describe()}."
-            ),
+            "summary": report.card_summary(model.role),
             "extra_sections": report.card_section(),
         },
     )

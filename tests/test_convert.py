@@ -16,15 +16,18 @@ import pathlib
 
 import pytest
 import torch
+from conftest import run_python
+from PIL import Image
 from torch import nn
 
-from pix2pix_hub import PatchGANDiscriminator, Pix2PixGenerator, Pix2PixHubError, cli
+from pix2pix_hub import PatchGANDiscriminator, Pix2PixGenerator, Pix2PixHubError, cli, tasks
 from pix2pix_hub.convert import (
     CONVERSION_FILE,
     convert_checkpoint,
     file_sha256,
     load_reference_checkpoint,
 )
+from pix2pix_hub.pipeline import Pix2PixPipeline
 
 TOLERANCE = 1e-5
 
@@ -415,3 +418,77 @@ def test_bad_arguments(tmp_path, capsys, convert_cli):
         convert_checkpoint(d_path, tmp_path / "out", task="no-such-task")
     assert convert_cli(["convert", str(tmp_path / "nope.pth"), "-o", str(tmp_path / "out")]) == 2
     assert "nope.pth: no such file" in capsys.readouterr().err
+
+
+# --- a converted folder works where a native one does ------------------------------------------------------
+
+
+def test_converted_folder_runs_in_pipeline_and_from_task_registry(tmp_path, monkeypatch):
+    """Pix2PixPipeline takes the folder directly, and a task whose zoo entry is the folder resolves to it."""
+    ref = randomized(RefUnet(3, 3, 8, 8, "batch"))
+    monkeypatch.setattr(tasks, "ZOO_DIR", tmp_path / "zoo")
+    task = "facades-labels2photo"
+    convert_checkpoint(save_reference(ref, tmp_path / "latest_net_G.pth"), tmp_path / "zoo" / task, task=task)
+    x = torch.rand(3, 256, 256, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    with torch.no_grad():
+        expected = ref(x[None])[0]
+
+    for source in (tmp_path / "zoo" / task, task):
+        pipe = Pix2PixPipeline.from_pretrained(source, precision="fp32", device="cpu")
+        assert (pipe(x, output_type="pt") - expected).abs().max().item() <= TOLERANCE
+
+
+def test_info_shows_the_conversion(tmp_path, capsys):
+    path = save_reference(randomized(RefNLayerD(6, 4, 2, "instance")), tmp_path / "latest_net_D.pth")
+    report = convert_checkpoint(path, tmp_path / "out")
+
+    assert cli.main(["info", str(tmp_path / "out")]) == 0
+
+    printed = capsys.readouterr().out
+    assert "PatchGANDiscriminator" in printed and report.architecture.describe() in printed
+    assert "latest_net_D.pth" in printed and report.sha256 in printed
+
+
+PUSH_AND_RELOAD = """
+import json, torch
+from huggingface_hub import HfApi
+from pix2pix_hub import Pix2PixGenerator
+data = torch.load(IO_FILE)
+Pix2PixGenerator.from_pretrained(FOLDER).push_to_hub("someone/converted-mixin")
+HfApi().create_repo("someone/converted-folder")
+HfApi().upload_folder(repo_id="someone/converted-folder", folder_path=FOLDER)  # what `hf upload` does
+result = {}
+for repo in ("someone/converted-mixin", "someone/converted-folder"):
+    with torch.no_grad():
+        result[repo] = (Pix2PixGenerator.from_pretrained(repo)(data["x"]) - data["y"]).abs().max().item()
+card = open(HfApi().hf_hub_download("someone/converted-folder", "README.md")).read()
+result["card_has_sha"] = data["sha"] in card
+print(json.dumps(result))
+"""
+
+
+def test_push_to_hub_round_trip(tmp_path, hub_env):
+    """Both push routes (the mixin's push_to_hub, and uploading the folder as is) reload with identical outputs."""
+    ref = randomized(RefUnet(3, 3, 8, 8, "batch"))
+    report = convert_checkpoint(save_reference(ref, tmp_path / "latest_net_G.pth"), tmp_path / "out")
+    x = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(4)) * 2 - 1
+    with torch.no_grad():
+        torch.save({"x": x, "y": ref(x), "sha": report.sha256}, tmp_path / "io.pt")
+
+    code = f"FOLDER, IO_FILE = {str(tmp_path / 'out')!r}, {str(tmp_path / 'io.pt')!r}\n" + PUSH_AND_RELOAD
+    result = run_python(code, hub_env)
+
+    assert result["someone/converted-mixin"] == 0.0 and result["someone/converted-folder"] == 0.0
+    assert result["card_has_sha"]
+
+
+def test_translate_cli_runs_a_converted_folder(tmp_path):
+    path = save_reference(randomized(RefUnet(3, 3, 5, 4, "instance")), tmp_path / "latest_net_G.pth")
+    convert_checkpoint(path, tmp_path / "model")
+    Image.new("RGB", (48, 40), (200, 30, 30)).save(tmp_path / "input.png")
+
+    assert (
+        cli.main(["translate", str(tmp_path / "model"), str(tmp_path / "input.png"), "-o", str(tmp_path / "out")]) == 0
+    )
+
+    assert Image.open(tmp_path / "out" / "input.png").size == (48, 40)
