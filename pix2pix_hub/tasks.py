@@ -18,6 +18,9 @@ INPUT_KINDS = ("photo", "label_map", "edges", "sketch", "grayscale", "masked_pho
 #: the bundled models, in Hub layout, one folder per task (`model_zoo/<task>/`)
 ZOO_DIR = Path(__file__).resolve().parent.parent / "model_zoo"
 
+#: the split each dataset is evaluated on; "val" unless listed (facades has train/ and test/ only)
+EVAL_SPLITS = {"facades": "test"}
+
 #: where `dataset` names are looked up, first hit wins: $PIX2PIX_HUB_DATA, ./datasets, ../shared/datasets
 DATA_ENV_VAR = "PIX2PIX_HUB_DATA"
 
@@ -40,8 +43,6 @@ class Task:
     evaluation: str = "image"
     #: derived tasks build their inputs from photos on the fly (grayscale, masked) instead of using A halves
     derived_from_photos: bool = False
-    #: eval split name inside each dataset folder
-    eval_split: str = "val"
     #: why a task has no data or model here, shown by the CLI and the Space
     note: str = ""
 
@@ -54,6 +55,11 @@ class Task:
     def zoo_dir(self) -> Path:
         """Local folder of the bundled model (may not exist yet)."""
         return ZOO_DIR / self.name
+
+    @property
+    def eval_split(self) -> str:
+        """Evaluation split of the task's first dataset (see `eval_split_of` for the others)."""
+        return eval_split_of(self.datasets[0]) if self.datasets else "val"
 
     @property
     def has_data(self) -> bool:
@@ -79,7 +85,6 @@ TASKS: dict[str, Task] = {
             "photo",
             palette="facades",
             evaluation="fcn",
-            eval_split="test",
         ),
         Task(
             "cityscapes-labels2photo",
@@ -153,6 +158,11 @@ TASKS: dict[str, Task] = {
         ),
     ]
 }
+
+
+def eval_split_of(dataset: str) -> str:
+    """The split a dataset folder is evaluated on."""
+    return EVAL_SPLITS.get(dataset, "val")
 
 
 def get_task(name: str) -> Task:

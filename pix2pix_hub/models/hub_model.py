@@ -66,18 +66,7 @@ class Pix2PixHubModel(
     def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs):  # type: ignore[override]
         """Load a model folder or Hub repo id strictly; bad folders and unreachable repos raise `Pix2PixHubError`."""
         source = str(pretrained_model_name_or_path)
-        looks_local = os.path.exists(source) or source.startswith((".", "/", "~")) or source.count("/") > 1
-        if looks_local and not os.path.isdir(source):
-            raise Pix2PixHubError(
-                f"{source}: no such model folder. Give a folder written by save_pretrained "
-                "(config.json + model.safetensors) or a Hub repo id such as 'org/name'."
-            )
-        if os.path.isdir(source) and not os.path.isfile(os.path.join(source, constants.CONFIG_NAME)):
-            raise Pix2PixHubError(
-                f"{source}: not a {cls.__name__} folder (no config.json). Save one with "
-                f"{cls.__name__}.save_pretrained(folder), or convert a reference checkpoint with "
-                "`pix2pix-hub convert`."
-            )
+        check_model_source(source, cls.__name__)
         try:
             return super().from_pretrained(source, **kwargs)
         except HFValidationError as exc:
@@ -145,6 +134,21 @@ class Pix2PixHubModel(
         load_state_dict_checked(model, state_dict, weights_file, strict=strict)
         model.eval()
         return model
+
+
+def check_model_source(source: str, class_name: str = "Pix2PixGenerator") -> None:
+    """Refuse early a local path that is missing or is not a saved model folder (no config.json)."""
+    looks_local = os.path.exists(source) or source.startswith((".", "/", "~")) or source.count("/") > 1
+    if looks_local and not os.path.isdir(source):
+        raise Pix2PixHubError(
+            f"{source}: no such model folder. Give a folder written by save_pretrained "
+            "(config.json + model.safetensors) or a Hub repo id such as 'org/name'."
+        )
+    if os.path.isdir(source) and not os.path.isfile(os.path.join(source, constants.CONFIG_NAME)):
+        raise Pix2PixHubError(
+            f"{source}: not a {class_name} folder (no config.json). Save one with "
+            f"{class_name}.save_pretrained(folder), or convert a reference checkpoint with `pix2pix-hub convert`."
+        )
 
 
 def load_state_dict_checked(

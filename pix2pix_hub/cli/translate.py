@@ -1,0 +1,30 @@
+"""`pix2pix-hub translate MODEL INPUT... -o OUT`: run a generator over files and folders."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..pipeline import Pix2PixPipeline
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("translate", help="translate images with a model (task name, folder or Hub id)")
+    parser.add_argument("model", help="task name (its bundled zoo model), model folder, or Hub repo id")
+    parser.add_argument("inputs", nargs="+", help="image files and/or folders of images")
+    parser.add_argument("-o", "--output", required=True, help="folder for the outputs (PNG, same file stems)")
+    parser.add_argument("--batch-size", type=int, default=4, help="images per forward pass (same-size images batch)")
+    parser.add_argument(
+        "--paper-mode", action="store_true", help="dropout and batch statistics at test time, as the paper"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed for --paper-mode's dropout")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    pipe = Pix2PixPipeline.from_pretrained(args.model, device=args.device, batch_size=args.batch_size)
+    written = pipe.translate_folder(
+        args.inputs, args.output, mode="paper" if args.paper_mode else "deterministic", seed=args.seed
+    )
+    print(f"wrote {len(written)} images to {args.output}")
+    return 0 if written else 1

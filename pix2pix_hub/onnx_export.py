@@ -1,0 +1,51 @@
+"""ONNX export of a generator (batch, height and width dynamic) and an onnxruntime runner to check it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import Pix2PixHubError
+from .models import Pix2PixGenerator
+
+
+def export_onnx(generator: Pix2PixGenerator, path: str | os.PathLike, opset: int = 18) -> Path:
+    """Write `generator` in eval mode as ONNX with input "input" (N, C, H, W) in [-1, 1] and output "output";
+    N, H and W are dynamic (H and W must stay multiples of `generator.min_input_size`)."""
+    try:
+        import onnx  # noqa: F401  (the exporter needs it; fail here with the fix rather than deep inside torch)
+        import onnxscript  # noqa: F401
+    except ImportError as exc:
+        raise Pix2PixHubError("ONNX export needs the onnx extra: pip install 'pix2pix_hub[onnx]'") from exc
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generator = generator.eval()
+    in_channels = generator.down_blocks[0].conv.in_channels
+    # Trace at twice the minimum size: at exactly the minimum the bottleneck is 1x1 and export specialises on it.
+    side = 2 * generator.min_input_size
+    example = torch.zeros(2, in_channels, side, side)
+    dims = {0: torch.export.Dim.DYNAMIC, 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
+    program = torch.onnx.export(
+        generator,
+        (example,),
+        dynamo=True,
+        input_names=["input"],
+        output_names=["output"],
+        dynamic_shapes={"x": dims},
+        opset_version=opset,
+        optimize=True,
+        verbose=False,
+    )
+    program.save(str(path), external_data=False)
+    return path
+
+
+def run_onnx(path: str | os.PathLike, batch: np.ndarray) -> np.ndarray:
+    """Run an exported generator with onnxruntime on a float32 (N, C, H, W) array in [-1, 1]."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["output"], {"input": batch.astype(np.float32)})[0]
