@@ -18,13 +18,6 @@ RGB = tuple[int, int, int]
 HOLE_COLOUR: RGB = (128, 128, 128)
 
 
-def class_colour(palette_name: str, class_name: str) -> RGB:
-    """Colour of one class of a palette, looked up by name so drawings follow the palette's single definition."""
-    palette = get_palette(palette_name)
-    colours = dict(zip(palette.names, palette.colors, strict=True))
-    return tuple(int(c) for c in colours[class_name])  # type: ignore[return-value]
-
-
 def _jitter(rng: np.random.Generator, value: float, spread: float) -> int:
     return int(round(value + rng.uniform(-spread, spread)))
 
@@ -33,7 +26,7 @@ def draw_facade_labels(size: int = 256, seed: int = 0) -> Image.Image:
     """A CMP Facades label map: facade with a grid of windows (some with sills and balconies), cornice, door."""
     rng = np.random.default_rng(seed)
     colour = {
-        name: class_colour("facades", name)
+        name: get_palette("facades").color_of(name)
         for name in ("background", "facade", "window", "door", "cornice", "sill", "balcony", "shop")
     }
     img = Image.new("RGB", (size, size), colour["background"])
@@ -69,7 +62,7 @@ def draw_street_labels(size: int = 256, seed: int = 0) -> Image.Image:
     """A Cityscapes label map: sky, buildings, trees, sidewalks converging on the road, cars and a pole."""
     rng = np.random.default_rng(seed)
     colour = {
-        name: class_colour("cityscapes", name)
+        name: get_palette("cityscapes").color_of(name)
         for name in ("road", "sidewalk", "building", "vegetation", "sky", "car", "pole", "traffic sign", "person")
     }
     img = Image.new("RGB", (size, size), colour["sky"])
@@ -277,4 +270,4 @@ def draw_input(task_name: str, size: int = 256, seed: int = 0) -> Image.Image:
     return draw_scene(size, seed)
 
 
-__all__ = ["HOLE_COLOUR", "class_colour", "draw_edges", "draw_input", "draw_scene", "mask_hole"]
+__all__ = ["HOLE_COLOUR", "draw_edges", "draw_input", "draw_scene", "mask_hole"]
