@@ -1,0 +1,124 @@
+"""Lazy, cached model loading for the Space: the bundled zoo folder first, then the Hub, never a long network wait.
+
+An uncached Hub repo id can take tens of seconds to fail when the Hub is unreachable (retries on DNS and connect
+errors), so the Hub is probed once with a short time-out and, when it does not answer, only the local cache is read.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from huggingface_hub import constants, get_session, try_to_load_from_cache
+
+from ..errors import Pix2PixHubError
+from ..models import Pix2PixGenerator
+from ..pipeline import Pix2PixPipeline
+from ..tasks import ZOO_DIR, Task
+
+#: seconds the Hub gets to answer the reachability probe
+HUB_PROBE_TIMEOUT = 2.0
+
+
+class ModelUnavailable(Pix2PixHubError):
+    """The task has no model here (not trained yet, no data, or neither bundled nor reachable on the Hub)."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Where a task's model would come from, known without loading it or touching the network."""
+
+    source: str | None
+    #: short text for the UI: where the model comes from, or why there is none
+    status: str
+    #: the model card's summary paragraph, when a card is at hand
+    card_note: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.source is not None
+
+
+def card_summary(card_path: Path, max_chars: int = 400) -> str:
+    """First prose paragraph of a model card (after the front matter and headings), shortened for the UI."""
+    if not card_path.is_file():
+        return ""
+    text = re.sub(r"\A---\n.*?\n---\n", "", card_path.read_text(encoding="utf-8"), flags=re.S)
+    for paragraph in re.split(r"\n\s*\n", text):
+        paragraph = paragraph.strip()
+        if paragraph and not paragraph.startswith(("#", "<", "|", "```", "!", "-", "*")):
+            flat = " ".join(paragraph.split())
+            return flat if len(flat) <= max_chars else flat[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+class ModelStore:
+    """Loads each task's `Pix2PixPipeline` on first use and keeps it; thread-safe for the Space's queue workers.
+
+    `zoo_dir` holds one Hub-layout folder per task (`<zoo_dir>/<task name>/config.json`), preferred when present,
+    like `Pix2PixPipeline.from_pretrained(task_name)`; `use_hub=False` never touches the Hub (tests, air-gapped use).
+    """
+
+    def __init__(self, zoo_dir: str | Path = ZOO_DIR, use_hub: bool = True, device: str | None = None):
+        self.zoo_dir = Path(zoo_dir)
+        self.use_hub = use_hub and not constants.HF_HUB_OFFLINE
+        self.device = device
+        self._pipelines: dict[str, Pix2PixPipeline] = {}
+        self._lock = threading.Lock()
+
+    def local_dir(self, task: Task) -> Path:
+        return self.zoo_dir / task.name
+
+    @cached_property
+    def hub_reachable(self) -> bool:
+        """Whether the Hub answers within `HUB_PROBE_TIMEOUT` seconds (asked once per store)."""
+        if not self.use_hub:
+            return False
+        try:
+            get_session().head(constants.ENDPOINT, timeout=HUB_PROBE_TIMEOUT)
+        except Exception:  # any connection, DNS, TLS or time-out error means "not now"
+            return False
+        return True
+
+    def info(self, task: Task) -> ModelInfo:
+        """Where the model of `task` comes from, or why it is unavailable, without loading it."""
+        folder = self.local_dir(task)
+        if (folder / constants.CONFIG_NAME).is_file():
+            return ModelInfo(str(folder), f"bundled model `{folder.name}`", card_summary(folder / "README.md"))
+        cached_card = try_to_load_from_cache(task.hub_repo_id, "README.md") if self.use_hub else None
+        if isinstance(cached_card, str):
+            return ModelInfo(
+                task.hub_repo_id, f"Hub model `{task.hub_repo_id}` (cached)", card_summary(Path(cached_card))
+            )
+        if task.note:
+            return ModelInfo(None, f"no model: {task.note}")
+        if self.hub_reachable:
+            return ModelInfo(task.hub_repo_id, f"Hub model `{task.hub_repo_id}`, downloaded on first use")
+        where = "and the Hub cannot be reached" if self.use_hub else "and the Hub is off"
+        return ModelInfo(None, f"no model: not trained yet (no bundled `{folder.name}` folder {where}).")
+
+    def load(self, task: Task) -> Pix2PixPipeline:
+        """The task's pipeline, loaded once; `ModelUnavailable` says why when there is none."""
+        with self._lock:
+            if task.name not in self._pipelines:
+                self._pipelines[task.name] = Pix2PixPipeline(
+                    self._load_generator(task), device=self.device, batch_size=1
+                )
+            return self._pipelines[task.name]
+
+    def _load_generator(self, task: Task) -> Pix2PixGenerator:
+        info = self.info(task)
+        if not info.available:
+            raise ModelUnavailable(f"{task.name}: {info.status}")
+        if info.source == str(self.local_dir(task)):
+            return Pix2PixGenerator.from_pretrained(info.source)
+        try:
+            return Pix2PixGenerator.from_pretrained(task.hub_repo_id, local_files_only=not self.hub_reachable)
+        except Pix2PixHubError as exc:
+            why = task.note or "not trained yet, or not published on the Hub"
+            raise ModelUnavailable(
+                f"{task.name}: no model: {why} ({task.hub_repo_id} could not be loaded: {exc})"
+            ) from exc
