@@ -1,0 +1,107 @@
+"""Training pairs as a torch Dataset: jitter seeded per (seed, epoch, index), unreadable pairs skipped and counted.
+
+Seeding each sample's jitter from its position, not from the global RNG stream, keeps a resumed run on exactly the
+uninterrupted run's data even though the data loader reads ahead, and makes worker processes deterministic too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import datasets
+import numpy as np
+import torch
+from PIL import Image
+
+from ..errors import Pix2PixHubError
+from ..tasks import Task
+
+logger = logging.getLogger(__name__)
+
+PairMaker = Callable[[Image.Image, Image.Image], tuple[Image.Image, Image.Image]]
+
+
+def grayscale_input(inp: Image.Image, target: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """Colorization: the input is the target photo in grayscale (kept 3-channel so any RGB model fits)."""
+    return target.convert("L").convert("RGB"), target
+
+
+#: input_kind -> how a training pair is made from a (input, target) pair, for tasks whose inputs are derived from
+#: photos on the fly (`Task.derived_from_photos`) or augmented (sketches); add an entry to support a new kind
+PAIR_MAKERS: dict[str, PairMaker] = {"grayscale": grayscale_input}
+
+
+def pair_maker_for(task: Task | None) -> PairMaker | None:
+    """The task's pair maker, None when its dataset pairs are used as stored; a clear error when none exists yet."""
+    if task is None or not (task.derived_from_photos or task.input_kind == "sketch"):
+        return None
+    if task.input_kind not in PAIR_MAKERS:
+        raise Pix2PixHubError(
+            f"task {task.name!r} builds its {task.input_kind} inputs on the fly, and no pair maker for "
+            f"{task.input_kind!r} is registered yet (known: {sorted(PAIR_MAKERS)}). Add one to PAIR_MAKERS in "
+            "pix2pix_hub/training/data.py, or train on stored pairs with --dataset and --direction instead of --task."
+        )
+    return PAIR_MAKERS[task.input_kind]
+
+
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    """A well-mixed 63-bit seed for one sample of one epoch."""
+    return int(np.random.SeedSequence([seed, epoch, index]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+class TrainingPairs(torch.utils.data.Dataset):
+    """Rows `{"input", "target", "bad"}` from PIL pairs (`load_paired_dataset` without transform).
+
+    A pair that fails to decode (corrupt file, mismatched sizes) is replaced by the next readable one, so batches
+    stay full and every process takes the same number of steps; its error message is returned in "bad" (the
+    training loop counts them) and logged as a warning once per worker.
+    """
+
+    def __init__(
+        self,
+        pairs: datasets.Dataset,
+        transform: Callable[[Image.Image, Image.Image], dict[str, torch.Tensor]],
+        seed: int = 0,
+        make_pair: PairMaker | None = None,
+    ):
+        self.pairs, self.transform, self.seed, self.make_pair = pairs, transform, seed, make_pair
+        self.epoch = 0
+        self._warned: set[str] = set()
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        bad = []
+        for offset in range(len(self)):
+            i = (index + offset) % len(self)
+            try:
+                row = self.pairs[i]
+            except (Pix2PixHubError, OSError) as exc:
+                bad.append(str(exc))
+                if str(exc) not in self._warned:
+                    self._warned.add(str(exc))
+                    logger.warning("skipping an unreadable training pair: %s", exc)
+                continue
+            inp, target = row["input"], row["target"]
+            if self.make_pair is not None:
+                inp, target = self.make_pair(inp, target)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(sample_seed(self.seed, self.epoch, i))
+                tensors = self.transform(inp, target)
+            return {"input": tensors["input"], "target": tensors["target"], "bad": bad}
+        raise Pix2PixHubError(f"none of the {len(self)} training pairs could be read; the last error: {bad[-1]}")
+
+
+def collate_pairs(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack tensors; gather the skipped pairs' error messages into one list."""
+    return {
+        "input": torch.stack([r["input"] for r in rows]),
+        "target": torch.stack([r["target"] for r in rows]),
+        "bad": [msg for r in rows for msg in r["bad"]],
+    }

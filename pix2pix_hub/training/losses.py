@@ -1,0 +1,59 @@
+"""The pix2pix objective (eq. 4 of the paper): a conditional GAN loss plus lambda * L1, and its ablations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+#: the paper's ablations (table 1): L1 only, unconditional GAN, conditional GAN, and each plus L1
+OBJECTIVES = ("l1", "gan", "cgan", "l1+gan", "l1+cgan")
+#: vanilla = the paper's cross-entropy GAN (BCE with logits); lsgan = least squares, as the reference offers
+GAN_MODES = ("vanilla", "lsgan")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Which terms the generator minimises, parsed from one of `OBJECTIVES`."""
+
+    name: str = "l1+cgan"
+    lambda_l1: float = 100.0
+    gan_mode: str = "vanilla"
+
+    def __post_init__(self) -> None:
+        if self.name not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.name!r}")
+        if self.gan_mode not in GAN_MODES:
+            raise ValueError(f"gan_mode must be one of {GAN_MODES}, got {self.gan_mode!r}")
+
+    @property
+    def uses_gan(self) -> bool:
+        return self.name != "l1"
+
+    @property
+    def uses_l1(self) -> bool:
+        return self.name.startswith("l1")
+
+    @property
+    def conditional(self) -> bool:
+        """A conditional D sees (input, output) pairs; an unconditional one sees the output alone."""
+        return self.name.endswith("cgan")
+
+
+def adversarial_loss(logits: torch.Tensor, real: bool, gan_mode: str = "vanilla") -> torch.Tensor:
+    """Mean loss of patch logits against an all-real or all-fake label."""
+    target = torch.ones_like(logits) if real else torch.zeros_like(logits)
+    if gan_mode == "lsgan":
+        return F.mse_loss(logits, target)
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, gan_mode: str = "vanilla") -> torch.Tensor:
+    """D's loss on a real and a fake pair, halved so D learns slower than G (paper, sec. 3.3)."""
+    return 0.5 * (adversarial_loss(real_logits, True, gan_mode) + adversarial_loss(fake_logits, False, gan_mode))
+
+
+def l1_loss(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error between output and target; L1 rather than L2 gives less blur (paper, sec. 3.1)."""
+    return F.l1_loss(fake, target)

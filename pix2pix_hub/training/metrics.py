@@ -1,0 +1,42 @@
+"""Validation metrics of a generator on held-out pairs: L1, PSNR and SSIM (torchmetrics)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+
+METRIC_DESCRIPTIONS = {
+    "l1": "mean absolute error on [-1, 1] images (the training L1 term; lower is better)",
+    "psnr": "peak signal-to-noise ratio in dB on [0, 1] images, averaged per image (higher is better)",
+    "ssim": "structural similarity on [0, 1] images (higher is better, 1 = identical)",
+}
+
+
+@torch.no_grad()
+def evaluate_generator(
+    generator: nn.Module, batches: Iterable[dict[str, torch.Tensor]], device: torch.device | str = "cpu"
+) -> dict[str, float]:
+    """Mean L1, PSNR and SSIM of `generator` (deterministic eval mode: dropout off, running batch-norm statistics)
+    over batches `{"input", "target"}` in [-1, 1]; the generator's train/eval mode is restored afterwards."""
+    was_training = generator.training
+    generator.eval()
+    psnr = PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3)).to(device)
+    ssim = StructuralSimilarityIndexMeasure(data_range=1.0).to(device)
+    l1_sum, count = 0.0, 0
+    try:
+        for batch in batches:
+            inp, target = batch["input"].to(device), batch["target"].to(device)
+            fake = generator(inp).float().clamp(-1, 1)
+            l1_sum += (fake - target).abs().mean(dim=(1, 2, 3)).sum().item()
+            count += len(inp)
+            fake01, target01 = (fake + 1) / 2, (target + 1) / 2
+            psnr.update(fake01, target01)
+            ssim.update(fake01, target01)
+    finally:
+        generator.train(was_training)
+    if count == 0:
+        raise ValueError("no validation batches")
+    return {"l1": l1_sum / count, "psnr": psnr.compute().item(), "ssim": ssim.compute().item(), "num_images": count}

@@ -1,0 +1,538 @@
+"""Train pix2pix (Isola et al., CVPR 2017) on any paired dataset or registry task with Accelerate.
+
+    accelerate launch --num_cpu_threads_per_process 2 train/train.py --task facades-labels2photo --output_dir out
+
+OUTPUT_DIR becomes the generator's Hub folder (config.json, model.safetensors, README.md, samples.png), with the
+discriminator in OUTPUT_DIR/discriminator/, checkpoints in OUTPUT_DIR/checkpoints/ and logs in OUTPUT_DIR/logs/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.logging import get_logger
+from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
+from tqdm.auto import tqdm
+
+from pix2pix_hub.data import DIRECTIONS, PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
+from pix2pix_hub.errors import Pix2PixHubError
+from pix2pix_hub.images import tensor_to_pil
+from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
+from pix2pix_hub.models.discriminator import RECEPTIVE_FIELDS
+from pix2pix_hub.models.layers import NORMS
+from pix2pix_hub.pipeline import image_grid
+from pix2pix_hub.tasks import TASKS, Task, find_dataset_dir, get_task
+from pix2pix_hub.training import (
+    OBJECTIVES,
+    Objective,
+    discriminator_step,
+    evaluate_generator,
+    generator_step,
+    latest_checkpoint,
+    save_checkpoint,
+)
+from pix2pix_hub.training.card import (
+    SAMPLES_FILE,
+    format_duration,
+    hardware_description,
+    sample_grid,
+    write_model_cards,
+)
+from pix2pix_hub.training.checkpoints import check_architecture, read_checkpoint_state, remove_temporary_checkpoints
+from pix2pix_hub.training.data import TrainingPairs, collate_pairs, pair_maker_for
+from pix2pix_hub.training.losses import GAN_MODES
+from pix2pix_hub.training.schedule import LinearDecaySchedule
+
+logger = get_logger(__name__)
+
+#: receptive field of the PatchGAN -> its number of strided layers (the paper's ablation, table 3)
+N_LAYERS_FOR_FIELD = {field: n_layers for n_layers, field in RECEPTIVE_FIELDS.items()}
+VALIDATION_SPLIT_CANDIDATES = ("val", "validation", "test")
+LOG_FILE = "train_log.jsonl"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line flags; the defaults are the paper's (facades: 200 epochs, batch 1, 286 -> 256 jitter)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--task",
+        choices=sorted(TASKS),
+        help="Registry task: sets the dataset, direction and validation split defaults and names the card.",
+    )
+    data.add_argument(
+        "--dataset",
+        help="A pix2pix A|B folder (e.g. ../shared/datasets/facades), its name under the data roots (facades), "
+        "a local dataset folder or a Hub dataset id with two image columns. Default: the task's first dataset.",
+    )
+    data.add_argument("--dataset_b", help="Folder of B images paired by file name with the A images in --dataset.")
+    data.add_argument("--column_a", default="imageA", help="Image column holding A (Hub/local datasets).")
+    data.add_argument("--column_b", default="imageB", help="Image column holding B (Hub/local datasets).")
+    data.add_argument("--direction", choices=DIRECTIONS, help="AtoB: A is the input. Default: the task's, else AtoB.")
+    data.add_argument("--train_split", default="train", help="Split to train on.")
+    data.add_argument(
+        "--validation_split",
+        default="auto",
+        help="Split for validation metrics: a name, 'auto' (the task's eval split, else val/validation/test when "
+        "present) or 'none'.",
+    )
+    data.add_argument(
+        "--max_validation_samples", type=int, help="Validate on at most this many pairs (default: the whole split)."
+    )
+    data.add_argument("--load_size", type=int, default=286, help="Resize both images to this side before cropping.")
+    data.add_argument("--crop_size", type=int, default=256, help="Random crop side, the training resolution.")
+    data.add_argument("--no_flip", action="store_true", help="Turn off the random horizontal flip.")
+    data.add_argument("--num_workers", type=int, default=0, help="Data loader worker processes.")
+
+    model = parser.add_argument_group("model")
+    model.add_argument("--generator", choices=("unet", "encoder-decoder"), default="unet", help="G architecture.")
+    model.add_argument("--ngf", type=int, default=64, help="Generator width (channels of its first layer).")
+    model.add_argument(
+        "--num_downs",
+        type=int,
+        help="U-Net levels; default: log2(crop_size) capped at 8 (a 1x1 bottleneck, the paper's unet_256 at 256).",
+    )
+    model.add_argument("--no_dropout", action="store_true", help="Remove G's dropout (the paper's only noise).")
+    model.add_argument(
+        "--receptive_field",
+        type=int,
+        choices=sorted(N_LAYERS_FOR_FIELD),
+        default=70,
+        help="PatchGAN receptive field: 1 (PixelGAN), 16, 34, 70 (paper default), 142 or 286 (ImageGAN).",
+    )
+    model.add_argument("--ndf", type=int, default=64, help="Discriminator width.")
+    model.add_argument("--norm", choices=NORMS, default="batch", help="Normalisation in G and D.")
+
+    objective = parser.add_argument_group("objective and optimisation")
+    objective.add_argument(
+        "--objective", choices=OBJECTIVES, default="l1+cgan", help="Loss (the paper's ablations, table 1)."
+    )
+    objective.add_argument("--lambda_l1", type=float, default=100.0, help="Weight of the L1 term.")
+    objective.add_argument("--gan_mode", choices=GAN_MODES, default="vanilla", help="vanilla (BCE) or lsgan.")
+    objective.add_argument("--batch_size", type=int, default=1, help="Images per step per process.")
+    objective.add_argument("--learning_rate", type=float, default=2e-4, help="Adam learning rate of G and D.")
+    objective.add_argument("--adam_beta1", type=float, default=0.5, help="Adam beta1.")
+    objective.add_argument("--adam_beta2", type=float, default=0.999, help="Adam beta2.")
+    objective.add_argument("--n_epochs", type=int, default=100, help="Epochs at the initial learning rate.")
+    objective.add_argument("--n_epochs_decay", type=int, default=100, help="Epochs of linear decay to zero.")
+    objective.add_argument(
+        "--max_train_steps",
+        type=int,
+        help="Total optimizer steps; overrides the epoch counts (the schedule keeps their constant/decay ratio).",
+    )
+    objective.add_argument("--gradient_accumulation_steps", type=int, default=1, help="Batches per optimizer step.")
+    objective.add_argument(
+        "--mixed_precision",
+        choices=("no", "fp16", "bf16"),
+        help="Autocast precision (default: accelerate config). bf16 is only fast on GPUs and CPUs with native bf16.",
+    )
+    objective.add_argument("--use_ema", action="store_true", help="Keep an EMA of G's weights and save that.")
+    objective.add_argument("--ema_decay", type=float, default=0.999, help="EMA decay per step.")
+    objective.add_argument("--seed", type=int, default=0, help="Seed of weights, data order, jitter and dropout.")
+
+    run = parser.add_argument_group("run")
+    run.add_argument("--output_dir", help="Model folder to write (default: runs/<task or dataset name>).")
+    run.add_argument("--checkpointing_steps", type=int, default=500, help="Save a resumable checkpoint every N steps.")
+    run.add_argument("--checkpoints_total_limit", type=int, help="Keep only the newest N checkpoints.")
+    run.add_argument(
+        "--resume_from_checkpoint", help="'latest' or a checkpoint folder; resumes exactly where it stopped."
+    )
+    run.add_argument(
+        "--validation_steps", type=int, default=1000, help="Validate every N steps (and always at the end)."
+    )
+    run.add_argument("--report_to", default="tensorboard", help="Trackers: tensorboard, wandb, all or none.")
+    run.add_argument(
+        "--num_threads",
+        type=int,
+        help="torch CPU threads per process (default: the CPUs available divided among processes; "
+        "`accelerate launch` would otherwise leave 1).",
+    )
+    run.add_argument("--push_to_hub", action="store_true", help="Upload OUTPUT_DIR (without checkpoints) at the end.")
+    run.add_argument("--hub_model_id", help="Repo id to push to (default: the task's zoo repo id).")
+    run.add_argument("--hub_private", action="store_true", help="Create the Hub repo as private.")
+    args = parser.parse_args(argv)
+
+    if args.task is None and args.dataset is None:
+        parser.error("give --task or --dataset")
+    if args.crop_size > args.load_size:
+        parser.error(f"--crop_size {args.crop_size} is larger than --load_size {args.load_size}")
+    if args.push_to_hub and args.hub_model_id is None and args.task is None:
+        parser.error("--push_to_hub needs --hub_model_id (or --task, whose zoo repo id is the default)")
+    return args
+
+
+def resolve_data(args: argparse.Namespace) -> tuple[Task | None, str, str]:
+    """(task, dataset source, direction) from --task/--dataset/--direction; a task name works as --dataset too."""
+    task = get_task(args.task) if args.task else None
+    dataset = args.dataset
+    if task is None and dataset in TASKS:
+        task, dataset = TASKS[dataset], None
+    if dataset is None:
+        if not task.has_data:
+            raise Pix2PixHubError(f"task {task.name!r} has no dataset here: {task.note} Pass --dataset.")
+        dataset = str(find_dataset_dir(task.datasets[0]))
+    elif not os.path.exists(dataset) and "/" not in dataset:
+        dataset = str(find_dataset_dir(dataset))
+    direction = args.direction or (task.direction if task else "AtoB")
+    return task, dataset, direction
+
+
+def resolve_validation_split(args: argparse.Namespace, task: Task | None, dataset: str) -> str | None:
+    """The split to validate on, or None."""
+    if args.validation_split == "none":
+        return None
+    if args.validation_split != "auto":
+        return args.validation_split
+    candidates = ((task.eval_split,) if task else ()) + VALIDATION_SPLIT_CANDIDATES
+    if is_side_by_side_folder(Path(dataset)):
+        present = available_splits(dataset)
+        return next((s for s in candidates if s in present and s != args.train_split), None)
+    for split in candidates:
+        try:
+            load_paired_dataset(dataset, split, column_a=args.column_a, column_b=args.column_b)
+            return split
+        except Pix2PixHubError:
+            continue
+    return None
+
+
+def default_num_threads(num_processes: int) -> int:
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, available // num_processes)
+
+
+def build_models(
+    args: argparse.Namespace, objective: Objective
+) -> tuple[Pix2PixGenerator, PatchGANDiscriminator | None]:
+    """G and D from the flags; D sees (input, output) for a cGAN, the output alone for a GAN, and is absent for L1."""
+    num_downs = args.num_downs or min(8, int(math.log2(args.crop_size)))
+    generator = Pix2PixGenerator(
+        ngf=args.ngf,
+        num_downs=num_downs,
+        norm=args.norm,
+        use_dropout=not args.no_dropout,
+        skip_connections=args.generator == "unet",
+    )
+    if args.crop_size % generator.min_input_size:
+        raise Pix2PixHubError(
+            f"--crop_size {args.crop_size} is not a multiple of {generator.min_input_size} (2**num_downs); "
+            "lower --num_downs or change --crop_size."
+        )
+    if not objective.uses_gan:
+        return generator, None
+    discriminator = PatchGANDiscriminator(
+        in_channels=6 if objective.conditional else 3,
+        ndf=args.ndf,
+        n_layers=N_LAYERS_FOR_FIELD[args.receptive_field],
+        norm=args.norm,
+    )
+    return generator, discriminator
+
+
+def log_images(accelerator: Accelerator, grid, step: int) -> None:
+    """Send an input | output | target grid to the trackers that take images."""
+    for tracker in accelerator.trackers:
+        if tracker.name == "tensorboard":
+            tracker.writer.add_image("validation", np.asarray(grid), step, dataformats="HWC")
+        elif tracker.name == "wandb":
+            import wandb
+
+            tracker.log({"validation": wandb.Image(grid)}, step=step)
+
+
+def validate(accelerator, generator, ema, validation_data, args, step: int) -> dict[str, float]:
+    """Metrics (logged and returned) and an image grid of the first pairs; main process only."""
+    model = accelerator.unwrap_model(generator)
+    if ema is not None:
+        ema.store(model.parameters())
+        ema.copy_to(model.parameters())
+    loader = torch.utils.data.DataLoader(validation_data, batch_size=max(1, args.batch_size))
+    metrics = evaluate_generator(model, loader, accelerator.device)
+    first = [validation_data[i] for i in range(min(4, len(validation_data)))]
+    inputs = torch.stack([row["input"] for row in first])
+    with torch.no_grad():
+        model.eval()
+        outputs = model(inputs.to(accelerator.device)).float().cpu()
+        model.train()
+    if ema is not None:
+        ema.restore(model.parameters())
+    rows = [
+        [tensor_to_pil(r["input"]), tensor_to_pil(out), tensor_to_pil(r["target"])]
+        for r, out in zip(first, outputs, strict=True)
+    ]
+    log_images(accelerator, image_grid(rows), step)
+    accelerator.log({f"val/{k}": v for k, v in metrics.items() if k != "num_images"}, step=step)
+    logger.info("step %d validation: %s", step, {k: round(v, 4) for k, v in metrics.items()})
+    return metrics
+
+
+def main(args: argparse.Namespace) -> Path:
+    """Train, checkpoint, validate, save the Hub folder and card, and push if asked; returns OUTPUT_DIR."""
+    started = time.time()
+    task, dataset, direction = resolve_data(args)
+    output_dir = Path(args.output_dir or Path("runs") / (task.name if task else Path(dataset).name))
+    accelerator = Accelerator(
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        mixed_precision=args.mixed_precision,
+        log_with=None if args.report_to == "none" else args.report_to,
+        project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
+        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=args.seed),
+    )
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
+    num_threads = args.num_threads or default_num_threads(accelerator.num_processes)
+    torch.set_num_threads(num_threads)
+    set_seed(args.seed)
+    objective = Objective(args.objective, args.lambda_l1, args.gan_mode)
+    checkpoints_dir = output_dir / "checkpoints"
+    log_path = output_dir / "logs" / LOG_FILE
+    if accelerator.is_main_process:
+        (output_dir / "logs").mkdir(parents=True, exist_ok=True)
+        remove_temporary_checkpoints(checkpoints_dir)
+
+    # Data: PIL pairs decoded lazily; jitter and bad-file skipping in TrainingPairs.
+    load_kwargs = {"direction": direction, "column_a": args.column_a, "column_b": args.column_b}
+    pairs = load_paired_dataset(dataset, args.train_split, source_b=args.dataset_b, skip_bad=True, **load_kwargs)
+    jitter = PairedTransform(args.load_size, args.crop_size, flip=not args.no_flip)
+    train_dataset = TrainingPairs(pairs, jitter, seed=args.seed, make_pair=pair_maker_for(task))
+    train_dataloader = torch.utils.data.DataLoader(
+        train_dataset,
+        batch_size=args.batch_size,
+        shuffle=True,
+        drop_last=len(train_dataset) >= args.batch_size * accelerator.num_processes,
+        num_workers=args.num_workers,
+        collate_fn=collate_pairs,
+    )
+    validation_split = None if args.dataset_b else resolve_validation_split(args, task, dataset)
+    validation_data = None
+    if validation_split is not None:
+        validation_data = load_paired_dataset(
+            dataset,
+            validation_split,
+            transform=PairedTransform(args.load_size, args.crop_size, train=False),
+            **load_kwargs,
+        )
+        if args.max_validation_samples:
+            validation_data = validation_data.select(range(min(args.max_validation_samples, len(validation_data))))
+
+    generator, discriminator = build_models(args, objective)
+    architecture = {
+        "generator": generator._hub_mixin_config,
+        "discriminator": discriminator._hub_mixin_config if discriminator else None,
+    }
+    if accelerator.num_processes > 1 and accelerator.device.type == "cuda" and args.norm == "batch":
+        generator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(generator)
+        if discriminator is not None:
+            discriminator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
+    models = [m.to(memory_format=torch.channels_last) for m in (generator, discriminator) if m is not None]
+
+    betas = (args.adam_beta1, args.adam_beta2)
+    optimizers = [torch.optim.Adam(m.parameters(), lr=args.learning_rate, betas=betas) for m in models]
+    ema = None
+    if args.use_ema:
+        from diffusers.training_utils import EMAModel
+
+        ema = EMAModel(generator.parameters(), decay=args.ema_decay)
+
+    prepared = accelerator.prepare(*models, *optimizers, train_dataloader)
+    models, optimizers, train_dataloader = list(prepared[: len(models)]), list(prepared[len(models) : -1]), prepared[-1]
+    generator, discriminator = models[0], (models[1] if len(models) > 1 else None)
+    optimizer_g, optimizer_d = optimizers[0], (optimizers[1] if len(optimizers) > 1 else None)
+
+    steps_per_epoch = math.ceil(len(train_dataloader) / args.gradient_accumulation_steps)
+    total_steps = args.max_train_steps or (args.n_epochs + args.n_epochs_decay) * steps_per_epoch
+    num_epochs = math.ceil(total_steps / steps_per_epoch)
+    schedule = LinearDecaySchedule(total_steps, args.n_epochs / (args.n_epochs + args.n_epochs_decay))
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, schedule) for opt in optimizers]
+    for scheduler in schedulers:
+        accelerator.register_for_checkpointing(scheduler)
+    if ema is not None:
+        ema.to(accelerator.device)
+        accelerator.register_for_checkpointing(ema)
+
+    if accelerator.is_main_process:
+        config = {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in vars(args).items()}
+        accelerator.init_trackers("pix2pix", config=config)
+
+    global_step, first_epoch, batches_to_skip = 0, 0, 0
+    if args.resume_from_checkpoint:
+        checkpoint = (
+            latest_checkpoint(checkpoints_dir)
+            if args.resume_from_checkpoint == "latest"
+            else Path(args.resume_from_checkpoint)
+        )
+        if checkpoint is None:
+            logger.info("no checkpoint in %s; starting a new run", checkpoints_dir)
+        else:
+            state = read_checkpoint_state(checkpoint)
+            check_architecture(checkpoint, state["architecture"], architecture)
+            accelerator.load_state(str(checkpoint))
+            global_step = state["global_step"]
+            first_epoch = global_step // steps_per_epoch
+            batches_to_skip = (global_step % steps_per_epoch) * args.gradient_accumulation_steps
+            logger.info("resumed from %s at step %d", checkpoint, global_step)
+    if accelerator.is_main_process:
+        keep_log_until(log_path, global_step)
+
+    checkpoint_state = {"architecture": architecture, "args": vars(args)}
+    skipped: set[str] = set()
+    metrics: dict[str, float] | None = None
+    progress = tqdm(total=total_steps, initial=global_step, desc="steps", disable=not accelerator.is_local_main_process)
+    for epoch in range(first_epoch, num_epochs):
+        train_dataset.set_epoch(epoch)
+        loader = train_dataloader
+        if epoch == first_epoch and batches_to_skip:
+            loader = accelerator.skip_first_batches(train_dataloader, batches_to_skip)
+        loader.set_epoch(epoch)
+        for batch in loader:
+            skipped.update(batch["bad"])
+            condition = batch["input"].contiguous(memory_format=torch.channels_last)
+            target = batch["target"].contiguous(memory_format=torch.channels_last)
+            with accelerator.accumulate(*models):
+                fake = generator(condition)
+                losses = {}
+                if discriminator is not None:
+                    losses["loss_d"] = discriminator_step(
+                        accelerator, discriminator, optimizer_d, condition, target, fake, objective
+                    )
+                losses.update(
+                    generator_step(accelerator, discriminator, optimizer_g, condition, target, fake, objective)
+                )
+            if not accelerator.sync_gradients:
+                continue
+            for scheduler in schedulers:
+                scheduler.step()
+            if ema is not None:
+                ema.step(generator.parameters())
+            global_step += 1
+            progress.update(1)
+            record = {k: v.item() for k, v in losses.items()}
+            record["lr"] = schedulers[0].get_last_lr()[0]
+            progress.set_postfix({k: f"{v:.3g}" for k, v in record.items()})
+            accelerator.log(record, step=global_step)
+            if accelerator.is_main_process:
+                with log_path.open("a") as log:
+                    log.write(json.dumps({"step": global_step, "epoch": epoch, **record}) + "\n")
+            if global_step % args.checkpointing_steps == 0 and global_step < total_steps:
+                save_checkpoint(
+                    accelerator, checkpoints_dir, global_step, checkpoint_state, args.checkpoints_total_limit
+                )
+            if validation_data is not None and args.validation_steps and global_step % args.validation_steps == 0:
+                if accelerator.is_main_process and global_step < total_steps:
+                    validate(accelerator, generator, ema, validation_data, args, global_step)
+            if global_step >= total_steps:
+                break
+        if global_step >= total_steps:
+            break
+    progress.close()
+
+    if (
+        save_checkpoint(accelerator, checkpoints_dir, global_step, checkpoint_state, args.checkpoints_total_limit)
+        is None
+    ):
+        logger.warning("the final checkpoint could not be written; the model folder is still saved below")
+    if accelerator.is_main_process:
+        if validation_data is not None:
+            metrics = validate(accelerator, generator, ema, validation_data, args, global_step)
+        facts = {
+            "task": task,
+            "task_note": f"{TASKS[task.name].output_kind} from {task.input_kind}" if task else "",
+            "dataset": args.dataset or dataset,
+            "train_split": args.train_split,
+            "num_train": len(train_dataset),
+            "direction": direction,
+            "objective_text": objective_description(objective),
+            "global_step": global_step,
+            "epochs": f"{global_step / steps_per_epoch:.1f}",
+            "images_per_step": args.batch_size * accelerator.num_processes * args.gradient_accumulation_steps,
+            "num_processes": accelerator.num_processes,
+            "accumulation": args.gradient_accumulation_steps,
+            "wall_time": format_duration(time.time() - started),
+            "hardware": hardware_description(accelerator.device, accelerator.num_processes, num_threads),
+            "mixed_precision": accelerator.mixed_precision,
+            "skipped_pairs": len(skipped),
+            "metrics": metrics,
+            "validation_split": validation_split,
+            "arguments": {k: v for k, v in vars(args).items()},
+            **{k: getattr(args, k) for k in ("batch_size", "learning_rate", "adam_beta1", "adam_beta2", "n_epochs")},
+            **{k: getattr(args, k) for k in ("n_epochs_decay", "max_train_steps", "crop_size", "use_ema", "ema_decay")},
+        }
+        save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args)
+        summary = {"output_dir": str(output_dir), "global_step": global_step, "skipped_pairs": len(skipped)}
+        summary["metrics"] = metrics
+        (output_dir / "logs" / "summary.json").write_text(json.dumps(summary, indent=2))
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    return output_dir
+
+
+def objective_description(objective: Objective) -> str:
+    terms = []
+    if objective.uses_gan:
+        terms.append(("conditional " if objective.conditional else "unconditional ") + f"{objective.gan_mode} GAN")
+    if objective.uses_l1:
+        terms.append(f"{objective.lambda_l1:g} x L1")
+    return "objective: " + " + ".join(terms)
+
+
+def keep_log_until(log_path: Path, step: int) -> None:
+    """Drop log lines past `step` (written by an interrupted run after its last checkpoint), so the log reads as
+    one run."""
+    if not log_path.exists():
+        return
+    lines = [line for line in log_path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+    log_path.write_text("".join(line + "\n" for line in lines))
+
+
+def save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args) -> None:
+    """Generator (EMA weights if used) as OUTPUT_DIR, discriminator in OUTPUT_DIR/discriminator, card and samples;
+    then push everything but checkpoints and logs."""
+    model_g = accelerator.unwrap_model(generator)
+    if ema is not None:
+        ema.copy_to(model_g.parameters())
+    models = [model_g] + ([accelerator.unwrap_model(discriminator)] if discriminator is not None else [])
+    for model in models:
+        model.to(memory_format=torch.contiguous_format)
+    repo_id = args.hub_model_id or (task.hub_repo_id if task and args.push_to_hub else None)
+    try:
+        model_g.save_pretrained(output_dir)
+        if len(models) > 1:
+            models[1].save_pretrained(output_dir / "discriminator")
+        sample_grid(model_g, task, args.crop_size).save(output_dir / SAMPLES_FILE)
+        write_model_cards(output_dir, model_g, models[1] if len(models) > 1 else None, facts, repo_id)
+    except OSError as exc:
+        raise Pix2PixHubError(
+            f"{output_dir}: could not write the model folder ({exc}). The last checkpoint in "
+            f"{output_dir / 'checkpoints'} holds the trained state; free space and rerun with "
+            "--resume_from_checkpoint latest to write the folder."
+        ) from exc
+    if args.push_to_hub:
+        from huggingface_hub import HfApi
+
+        api = HfApi()
+        api.create_repo(repo_id, private=args.hub_private, exist_ok=True)
+        api.upload_folder(
+            repo_id=repo_id,
+            folder_path=output_dir,
+            ignore_patterns=["checkpoints/*", "logs/*"],
+            commit_message=f"pix2pix_hub training: {facts['global_step']} steps",
+        )
+        logger.info("pushed %s to %s", output_dir, repo_id)
+
+
+if __name__ == "__main__":
+    try:
+        main(parse_args())
+    except Pix2PixHubError as exc:
+        print(f"train.py: error: {exc}", file=sys.stderr)
+        sys.exit(2)
