@@ -114,6 +114,7 @@ def sketchpad(task: Task) -> gr.Sketchpad:
         format="png",
         sources=["upload", "clipboard"],
         brush=gr.Brush(colors=["#000000"], default_color="#000000", color_mode="fixed", default_size=2),
+        layers=False,
         canvas_size=CANVAS,
     )
 
