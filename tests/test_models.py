@@ -166,3 +166,13 @@ def test_invalid_architecture_in_config(tmp_path):
     (tmp_path / "g" / "config.json").write_text(json.dumps({**config, "num_downs": 2}))
     with pytest.raises(Pix2PixHubError, match="does not describe a valid Pix2PixGenerator"):
         Pix2PixGenerator.from_pretrained(tmp_path / "g")
+
+
+def test_saving_a_loaded_model_keeps_its_card_unless_new_card_arguments_are_given(tmp_path):
+    Pix2PixGenerator(ngf=4, num_downs=5).save_pretrained(tmp_path / "g", model_card_kwargs={"summary": "Trained on X."})
+    loaded = Pix2PixGenerator.from_pretrained(tmp_path / "g")
+    loaded.save_pretrained(tmp_path / "again")
+    assert "Trained on X." in (tmp_path / "again" / "README.md").read_text()
+    loaded.save_pretrained(tmp_path / "new", model_card_kwargs={"summary": "Fine-tuned on Y."})
+    text = (tmp_path / "new" / "README.md").read_text()
+    assert "Fine-tuned on Y." in text and "Trained on X." not in text

@@ -52,7 +52,14 @@ class Pix2PixHubModel(
         return {"num_parameters": sum(p.numel() for p in self.parameters())}
 
     def generate_model_card(self, *args, **kwargs) -> ModelCard:
-        """Fill the card template with the config, derived facts and the citation; kwargs override."""
+        """Fill the card template with the config, derived facts and the citation; kwargs override.
+
+        A model loaded from a folder or repo that has a card keeps that card (its training facts, metrics or
+        conversion provenance) when saved or pushed again without new card arguments.
+        """
+        loaded_card = getattr(self, "_loaded_card", None)
+        if loaded_card is not None and not args and not kwargs:
+            return ModelCard(loaded_card.content)
         facts = {
             "model_class": type(self).__name__,
             "role": self.role,
@@ -132,6 +139,9 @@ class Pix2PixHubModel(
         except (SafetensorError, OSError) as exc:
             raise Pix2PixHubError(f"{weights_file}: not a readable safetensors file ({exc}).") from exc
         load_state_dict_checked(model, state_dict, weights_file, strict=strict)
+        card_file = Path(weights_file).with_name("README.md")
+        if card_file.is_file():
+            model._loaded_card = ModelCard.load(card_file)
         model.eval()
         return model
 

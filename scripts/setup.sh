@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up pix2pix_hub in ./.venv on a fresh machine: the CPU build of torch first (so nothing pulls a multi-GB
+# CUDA build), then the package with its dev and onnx extras. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q "torch==${TORCH_VERSION:-2.13.0}"
+.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -c "import pix2pix_hub, torch; print('pix2pix_hub', pix2pix_hub.__version__, '| torch', torch.__version__)"
