@@ -256,7 +256,11 @@ def validate(accelerator, generator, ema, validation_data, args, step: int) -> d
     if ema is not None:
         ema.store(model.parameters())
         ema.copy_to(model.parameters())
-    loader = torch.utils.data.DataLoader(validation_data, batch_size=max(1, args.batch_size))
+    loader = torch.utils.data.DataLoader(
+        validation_data,
+        batch_size=args.batch_size,
+        generator=torch.Generator(),  # leave the global RNG alone
+    )
     metrics = evaluate_generator(model, loader, accelerator.device)
     first = [validation_data[i] for i in range(min(4, len(validation_data)))]
     inputs = torch.stack([row["input"] for row in first])
@@ -312,6 +316,9 @@ def main(args: argparse.Namespace) -> Path:
         drop_last=len(train_dataset) >= args.batch_size * accelerator.num_processes,
         num_workers=args.num_workers,
         collate_fn=collate_pairs,
+        # its own generator: creating an iterator must not draw from the global RNG that dropout uses, or a
+        # resumed run (which creates one more iterator) would get different dropout masks
+        generator=torch.Generator().manual_seed(args.seed),
     )
     validation_split = None if args.dataset_b else resolve_validation_split(args, task, dataset)
     validation_data = None
