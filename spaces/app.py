@@ -3,7 +3,7 @@
 Models come from the bundled `model_zoo/` when the package has one, else from the Hub (`pix2pix-hub/<task>`).
 """
 
-from pix2pix_hub.space import build_app
+from pix2pix_hub.space.app import build_app
 
 demo = build_app()
 

@@ -18,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..space import ModelStore, build_app
+    from ..space.app import build_app
+    from ..space.models import ModelStore
 
     demo = build_app(ModelStore(args.zoo_dir))
     demo.launch(server_name=args.host, server_port=args.port, share=False)

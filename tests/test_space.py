@@ -1,0 +1,251 @@
+"""The Space: drawn examples, input handling, the model store, and every task's API endpoint through gradio_client."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from conftest import REPO_ROOT, run_python
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from huggingface_hub import constants
+from PIL import Image
+
+from pix2pix_hub import TASKS, Pix2PixGenerator, get_task
+from pix2pix_hub.drawing import HOLE_COLOUR, draw_input
+from pix2pix_hub.palettes import get_palette
+from pix2pix_hub.space.app import MAX_SIDE, build_app, editor_composite, masked_photo, opposite_pairs, prepare_input
+from pix2pix_hub.space.models import ModelStore, card_summary
+
+TASKS_WITH_DATA = [t for t in TASKS.values() if t.has_data]
+#: a size that is neither square nor a multiple of the tiny U-Net's 32, so padding and cropping back are exercised
+INPUT_SIZE = (80, 48)
+
+
+def save_tiny_model(folder: Path, in_channels: int = 3, seed: int = 0) -> None:
+    torch.manual_seed(seed)
+    Pix2PixGenerator(in_channels=in_channels, ngf=8, num_downs=6).save_pretrained(folder)
+    (folder / "README.md").write_text("---\nlicense: mit\n---\n# tiny\n\nA tiny random test model.\n")
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory) -> Path:
+    """A zoo folder with a tiny random generator for every task that has data (colorization takes 1 channel)."""
+    zoo = tmp_path_factory.mktemp("zoo")
+    for task in TASKS_WITH_DATA:
+        save_tiny_model(zoo / task.name, in_channels=1 if task.input_kind == "grayscale" else 3)
+    return zoo
+
+
+@pytest.fixture(scope="module")
+def client(tiny_zoo) -> Client:
+    demo = build_app(ModelStore(tiny_zoo, use_hub=False))
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, share=False, quiet=True)
+    try:
+        yield Client(demo.local_url, verbose=False)
+    finally:
+        demo.close()
+
+
+def input_file(tmp_path: Path, task_name: str, seed: int = 1) -> Path:
+    path = tmp_path / f"{task_name}_{seed}.png"
+    draw_input(task_name, 96, seed).crop((0, 0, *INPUT_SIZE)).save(path)
+    return path
+
+
+# ----- drawn examples ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("task_name", list(TASKS))
+def test_draw_input_is_deterministic_rgb_and_varies_with_seed(task_name):
+    first, again, other = draw_input(task_name, 64, 0), draw_input(task_name, 64, 0), draw_input(task_name, 64, 1)
+    assert first.mode == "RGB" and first.size == (64, 64)
+    assert first.tobytes() == again.tobytes()
+    assert first.tobytes() != other.tobytes()
+    assert np.ptp(np.asarray(first)) > 0
+
+
+@pytest.mark.parametrize("task_name", [t.name for t in TASKS.values() if t.input_kind == "label_map"])
+def test_drawn_label_maps_use_only_palette_colours(task_name):
+    task = get_task(task_name)
+    colours = {tuple(c) for c in get_palette(task.palette).colors}
+    used = {tuple(c) for c in np.asarray(draw_input(task_name, 128, 3)).reshape(-1, 3)}
+    assert used <= colours
+    assert len(used) >= 4
+
+
+def test_masked_photo_example_has_a_hole():
+    pixels = np.asarray(draw_input("inpainting", 64, 0))
+    assert (pixels == HOLE_COLOUR).all(axis=-1).mean() > 0.05
+
+
+# ----- input handling without a server -----------------------------------------------------------------------------
+
+
+def test_empty_canvas_is_a_readable_error():
+    with pytest.raises(gr.Error, match="canvas is empty"):
+        editor_composite(None)
+    with pytest.raises(gr.Error, match="canvas is empty"):
+        editor_composite({"background": None, "layers": [], "composite": Image.new("RGBA", (32, 32))})
+
+
+def test_sketch_strokes_are_flattened_black_on_white():
+    stroke = Image.new("RGBA", (32, 32))
+    stroke.putpixel((5, 5), (0, 0, 0, 255))
+    image = editor_composite({"composite": stroke})
+    assert image.mode == "RGB" and image.getpixel((5, 5)) == (0, 0, 0) and image.getpixel((20, 20)) == (255, 255, 255)
+
+
+def test_mask_painter_turns_painted_pixels_into_the_hole():
+    photo = Image.new("RGB", (40, 30), (10, 200, 30))
+    layer = Image.new("RGBA", (40, 30))
+    layer.paste((255, 0, 255, 255), (5, 5, 15, 15))
+    out = np.asarray(masked_photo({"background": photo, "layers": [layer], "composite": None}))
+    assert (out[5:15, 5:15] == HOLE_COLOUR).all()
+    assert (out[20:, 20:] == (10, 200, 30)).all()
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        masked_photo({"background": None, "layers": [], "composite": None})
+
+
+def test_label_maps_are_snapped_to_the_palette_and_photos_made_gray():
+    task = get_task("cityscapes-labels2photo")
+    blended = Image.new("RGB", (8, 8), (130, 66, 126))  # an anti-aliased brush edge near "road"
+    assert prepare_input(task, blended).getpixel((0, 0)) == get_palette("cityscapes").color_of("road")
+    gray = prepare_input(get_task("colorization"), Image.new("RGB", (8, 8), (200, 30, 30)))
+    assert len(set(gray.getpixel((0, 0)))) == 1
+
+
+def test_opposite_directions_share_a_tab():
+    groups = {tuple(t.name for t in group) for group in opposite_pairs(list(TASKS.values()))}
+    assert ("cityscapes-labels2photo", "cityscapes-photo2labels") in groups
+    assert ("maps-map2aerial", "maps-aerial2map") in groups
+    assert sum(len(g) for g in groups) == len(TASKS)
+
+
+def test_model_store_says_why_a_model_is_missing(tmp_path, tiny_zoo):
+    store = ModelStore(tmp_path, use_hub=False)
+    assert "not trained yet" in store.info(get_task("edges2shoes")).status
+    assert get_task("day2night").note in store.info(get_task("day2night")).status
+    bundled = ModelStore(tiny_zoo, use_hub=False)
+    info = bundled.info(get_task("edges2shoes"))
+    assert info.available and info.card_note == "A tiny random test model."
+    assert bundled.load(get_task("edges2shoes")) is bundled.load(get_task("edges2shoes"))  # cached
+
+
+def test_card_summary_skips_front_matter_and_headings(tmp_path):
+    card = tmp_path / "README.md"
+    card.write_text("---\ntags: [a]\n---\n\n# Title\n\n## Sub\n\nFirst   real\nparagraph.\n\nSecond.\n")
+    assert card_summary(card) == "First real paragraph."
+    assert card_summary(tmp_path / "missing.md") == ""
+
+
+# ----- the Hub route, in fresh processes against the local Hub server -------------------------------------------
+
+
+def test_unreachable_hub_means_unavailable_without_waiting(tmp_path, monkeypatch):
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    store = ModelStore(tmp_path, use_hub=True)
+    assert not store.hub_reachable
+    assert "Hub cannot be reached" in store.info(get_task("edges2shoes")).status
+
+
+def test_models_load_from_the_hub(tmp_path, hub_env):
+    push = """
+import json, torch
+from pix2pix_hub import Pix2PixGenerator, get_task
+torch.manual_seed(0)
+Pix2PixGenerator(ngf=8, num_downs=5).push_to_hub(get_task("edges2shoes").hub_repo_id)
+print(json.dumps({"ok": True}))
+"""
+    assert run_python(push, hub_env)["ok"]
+    load = f"""
+import json
+from PIL import Image
+from pix2pix_hub import get_task
+from pix2pix_hub.space.models import ModelStore
+store = ModelStore({str(tmp_path / "empty_zoo")!r})
+task = get_task("edges2shoes")
+info = store.info(task)
+size = store.load(task)(Image.new("RGB", (40, 40), "white")).size if info.available else None
+print(json.dumps({{"reachable": store.hub_reachable, "status": info.status, "size": size}}))
+"""
+    loaded = run_python(load, hub_env)
+    assert loaded["reachable"] and "Hub model" in loaded["status"] and loaded["size"] == [40, 40]
+
+
+# ----- every endpoint through gradio_client ------------------------------------------------------------------------
+
+
+def test_every_task_has_an_endpoint(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {f"/{t.api_name}" for t in TASKS.values()} <= set(endpoints)
+
+
+@pytest.mark.parametrize("task_name", [t.name for t in TASKS_WITH_DATA])
+def test_endpoint_translates_at_the_input_size_deterministically(client, tmp_path, task_name):
+    task = get_task(task_name)
+    source = input_file(tmp_path, task_name)
+    first = client.predict(handle_file(source), api_name=f"/{task.api_name}")
+    again = client.predict(handle_file(source), 0, False, api_name=f"/{task.api_name}")
+    assert first.endswith(".png")
+    with Image.open(first) as out, Image.open(again) as out_again:
+        assert out.size == INPUT_SIZE and out.mode == "RGB"
+        assert np.ptp(np.asarray(out)) > 0
+        assert out.tobytes() == out_again.tobytes()
+
+
+def test_paper_mode_follows_the_seed(client, tmp_path):
+    source = handle_file(input_file(tmp_path, "facades-labels2photo"))
+    outputs = [client.predict(source, seed, True, api_name="/facades_labels2photo") for seed in (1, 1, 2)]
+    pixels = [np.asarray(Image.open(p)) for p in outputs]
+    assert (pixels[0] == pixels[1]).all()
+    assert (pixels[0] != pixels[2]).any()
+
+
+def test_task_without_a_model_answers_with_the_reason(client, tmp_path):
+    with pytest.raises(AppError, match=re.escape(get_task("day2night").note)):
+        client.predict(handle_file(input_file(tmp_path, "day2night")), api_name="/day2night")
+
+
+def test_non_image_upload_is_a_readable_error(client, tmp_path):
+    bogus = tmp_path / "notes.png"
+    bogus.write_text("not an image")
+    with pytest.raises(AppError, match="not an image file"):
+        client.predict(handle_file(bogus), api_name="/edges2shoes")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Image.fromarray((np.arange(48 * 80, dtype=np.uint16) * 17).reshape(48, 80), "I;16"),
+        lambda: Image.new("RGBA", INPUT_SIZE, (255, 0, 0, 128)),
+        lambda: Image.new("L", INPUT_SIZE, 90),
+        lambda: Image.new("P", INPUT_SIZE, 3),
+    ],
+    ids=["16-bit", "rgba", "grayscale", "palette"],
+)
+def test_unusual_image_modes_are_converted(client, tmp_path, make):
+    path = tmp_path / "odd.png"
+    make().save(path)
+    with Image.open(client.predict(handle_file(path), api_name="/maps_aerial2map")) as out:
+        assert out.size == INPUT_SIZE and out.mode == "RGB"
+
+
+def test_huge_photo_is_downscaled(client, tmp_path):
+    path = tmp_path / "huge.png"
+    Image.new("RGB", (2 * MAX_SIDE, MAX_SIDE + 100), (90, 120, 40)).save(path)
+    with Image.open(client.predict(handle_file(path), api_name="/colorization")) as out:
+        assert out.size == (MAX_SIDE, round((MAX_SIDE + 100) / 2))
+
+
+def test_space_folder_lists_every_task_model():
+    readme = (REPO_ROOT / "spaces" / "README.md").read_text()
+    front_matter = readme.split("---")[1]
+    assert re.search(r"^sdk: gradio$", front_matter, re.M) and re.search(r"^app_file: app.py$", front_matter, re.M)
+    for task in TASKS.values():
+        assert f"  - {task.hub_repo_id}\n" in front_matter
+    assert (REPO_ROOT / "spaces" / "app.py").is_file() and (REPO_ROOT / "spaces" / "requirements.txt").is_file()
