@@ -28,7 +28,10 @@ INPUT_SIZE = (80, 48)
 
 def save_tiny_model(folder: Path, in_channels: int = 3, seed: int = 0) -> None:
     torch.manual_seed(seed)
-    Pix2PixGenerator(in_channels=in_channels, ngf=8, num_downs=6).save_pretrained(folder)
+    model = Pix2PixGenerator(in_channels=in_channels, ngf=8, num_downs=6)
+    with torch.no_grad():  # a contrasty output instead of near-constant grey, for clear checks and screenshots
+        model.up_blocks[-1].conv.weight.mul_(30)
+    model.save_pretrained(folder)
     (folder / "README.md").write_text("---\nlicense: mit\n---\n# tiny\n\nA tiny random test model.\n")
 
 

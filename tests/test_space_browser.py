@@ -1,0 +1,142 @@
+"""The Space in a real browser: headless Chromium (Debian's package) driven by Playwright, against tiny models.
+
+Draws a sketch and uploads a photo, waits for the outputs, checks them and that the page fetched nothing from
+outside the app, and saves screenshots (one is copied to outputs/space_screenshot.png for people to look at).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO_ROOT
+from PIL import Image
+from test_space import TASKS_WITH_DATA, save_tiny_model
+
+from pix2pix_hub import TASKS
+from pix2pix_hub.drawing import draw_input
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+STABLE_SCREENSHOT = REPO_ROOT / "outputs" / "space_screenshot.png"
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright for Python is not installed")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(), reason="no Chromium here (apt-get install -y chromium); the browser test needs it"
+)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    from pix2pix_hub.space.app import build_app
+    from pix2pix_hub.space.models import ModelStore
+
+    zoo = tmp_path_factory.mktemp("browser_zoo")
+    for task in TASKS_WITH_DATA:
+        save_tiny_model(zoo / task.name, in_channels=1 if task.input_kind == "grayscale" else 3)
+    demo = build_app(ModelStore(zoo, use_hub=False))
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, share=False, quiet=True)
+    try:
+        yield demo.local_url.rstrip("/")
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def requested_urls() -> list[str]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url, requested_urls):
+    """One page for the module (loading the app is the slow part); each test opens the tab it needs."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.on("request", lambda request: requested_urls.append(request.url))
+    page.goto(app_url)
+    page.get_by_role("tab").first.wait_for()
+    yield page
+    page.close()
+
+
+def open_tab(page, name: str):
+    page.get_by_role("tab", name=name, exact=True).click()
+    return page.locator("[role=tabpanel]:visible")
+
+
+def output_image(page, panel) -> Image.Image:
+    """Wait for the task's output and fetch it the way the download button does."""
+    image = panel.locator(".task-output img")
+    image.wait_for(state="visible", timeout=60_000)
+    response = page.request.get(image.get_attribute("src"))
+    assert response.ok
+    return Image.open(io.BytesIO(response.body()))
+
+
+def screenshot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def test_every_task_is_reachable_and_nothing_is_fetched_from_outside(page, app_url, requested_urls):
+    tab_names = [t.inner_text().strip() for t in page.get_by_role("tab").all()]
+    for task in TASKS.values():
+        assert task.name in tab_names or task.datasets[0] in tab_names, task.name
+    panel = open_tab(page, "cityscapes")
+    panel.get_by_label("cityscapes-photo2labels").check()
+    panel.get_by_role("button", name="Translate (cityscapes-photo2labels)").wait_for(state="visible")
+    outside = [u for u in requested_urls if not u.startswith((app_url, "blob:", "data:"))]
+    assert outside == []
+
+
+def test_drawn_sketch_is_translated(page, tmp_path):
+    panel = open_tab(page, "edges2shoes")
+    panel.get_by_role("button", name="Brush").click()
+    box = panel.locator("canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2 - 80, box["y"] + box["height"] / 2 - 40
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 9):
+        page.mouse.move(x + 20 * step, y + 8 * step + 10 * (step % 2))
+    page.mouse.up()
+    panel.get_by_role("button", name="Translate (edges2shoes)").click()
+    output = output_image(page, panel)
+    assert output.format == "PNG" and output.mode == "RGB" and output.size == (256, 256)
+    assert np.ptp(np.asarray(output)) > 0
+    shot = screenshot(page, tmp_path, "edges2shoes_sketch")
+    STABLE_SCREENSHOT.parent.mkdir(exist_ok=True)
+    shutil.copy(shot, STABLE_SCREENSHOT)
+
+
+def test_uploaded_photo_is_colorized_at_its_size(page, tmp_path):
+    photo = tmp_path / "photo.png"
+    draw_input("cityscapes-photo2labels", 240, seed=4).crop((0, 0, 240, 150)).save(photo)
+    panel = open_tab(page, "colorization")
+    panel.locator("input[type=file]").first.set_input_files(str(photo))
+    panel.get_by_role("button", name="Translate (colorization)").click()
+    output = output_image(page, panel)
+    assert output.format == "PNG" and output.size == (240, 150)
+    model_input = panel.locator("img").filter(has_not=panel.locator(".task-output img"))
+    assert model_input.count() >= 2  # the upload and the grayscale model input, beside the output
+    screenshot(page, tmp_path, "colorization_upload")
+
+
+def test_missing_input_shows_a_message_not_a_trace(page, tmp_path):
+    panel = open_tab(page, "inpainting")
+    panel.get_by_role("button", name="Translate (inpainting)").click()
+    message = page.get_by_text("Upload a photo first")
+    message.wait_for(timeout=30_000)
+    assert "Traceback" not in page.content()
+    screenshot(page, tmp_path, "inpainting_no_photo")
