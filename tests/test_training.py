@@ -303,12 +303,15 @@ def test_two_process_data_parallel_run_on_cpu(data, tmp_path):
     accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent))
     output_dir = tmp_path / "ddp"
     command = [
-        accelerate, "launch", "--num_processes", "2", "--cpu", "--num_machines", "1", "--mixed_precision", "no",
+        accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
         "--dynamo_backend", "no", str(TRAIN_SCRIPT), "--dataset", str(data), "--output_dir", str(output_dir),
         "--load_size", "72", "--crop_size", "64", "--ngf", "8", "--ndf", "8", "--max_train_steps", "4",
         "--checkpointing_steps", "2", "--report_to", "none",
     ]  # fmt: skip
-    proc = subprocess.run(command, env=run_env(), capture_output=True, text=True, timeout=400)
+    # `--cpu` alone runs one process; torchrun's launcher (--multi_gpu) plus ACCELERATE_USE_CPU gives gloo on CPU
+    proc = subprocess.run(
+        command, env=run_env({"ACCELERATE_USE_CPU": "true"}), capture_output=True, text=True, timeout=400
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     card = (output_dir / "README.md").read_text()
     assert "2 images per step (batch 1 x 2 process(es)" in card

@@ -23,8 +23,9 @@ def evaluate_generator(
     over batches `{"input", "target"}` in [-1, 1]; the generator's train/eval mode is restored afterwards."""
     was_training = generator.training
     generator.eval()
-    psnr = PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3)).to(device)
-    ssim = StructuralSimilarityIndexMeasure(data_range=1.0).to(device)
+    # one process validates; syncing with the others (torchmetrics' default under DDP) would wait for them forever
+    psnr = PeakSignalNoiseRatio(data_range=1.0, dim=(1, 2, 3), sync_on_compute=False).to(device)
+    ssim = StructuralSimilarityIndexMeasure(data_range=1.0, sync_on_compute=False).to(device)
     l1_sum, count = 0.0, 0
     try:
         for batch in batches:
