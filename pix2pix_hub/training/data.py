@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..augment import masked_photo_input, sketch_input
 from ..errors import Pix2PixHubError
 from ..tasks import Task
 
@@ -30,7 +31,11 @@ def grayscale_input(inp: Image.Image, target: Image.Image) -> tuple[Image.Image,
 
 #: input_kind -> how a training pair is made from a (input, target) pair, for tasks whose inputs are derived from
 #: photos on the fly (`Task.derived_from_photos`) or augmented (sketches); add an entry to support a new kind
-PAIR_MAKERS: dict[str, PairMaker] = {"grayscale": grayscale_input}
+PAIR_MAKERS: dict[str, PairMaker] = {
+    "grayscale": grayscale_input,
+    "masked_photo": masked_photo_input,
+    "sketch": sketch_input,
+}
 
 
 def pair_maker_for(task: Task | None) -> PairMaker | None:

@@ -1,0 +1,41 @@
+"""`pix2pix-hub zoo`: list the bundled models (model_zoo/) and push them all to a Hub namespace."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..metadata import HUB_NAMESPACE
+from ..tasks import TASKS
+from ..zoo import WEIGHTS_FILE, push_zoo, read_metrics, zoo_size_bytes
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("zoo", help="list the bundled zoo models or push them to the Hub")
+    actions = parser.add_subparsers(dest="zoo_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="every task: bundled model, size, metrics at 256x256")
+    listing.set_defaults(func=run_list)
+    push = actions.add_parser("push", help="upload every model_zoo/<task>/ folder to <namespace>/<task>")
+    push.add_argument("--namespace", default=HUB_NAMESPACE, help=f"Hub user or organisation (default {HUB_NAMESPACE}).")
+    push.add_argument("--tasks", nargs="+", choices=sorted(TASKS), help="Push only these tasks (default: all).")
+    push.add_argument("--private", action="store_true", help="Create the repos as private.")
+    push.add_argument("--token", help="Hub token (default: the logged-in one or $HF_TOKEN).")
+    push.set_defaults(func=run_push)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    for task in TASKS.values():
+        weights = task.zoo_dir / WEIGHTS_FILE
+        if not weights.is_file():
+            print(f"{task.name:26} -  {'no data here' if not task.has_data else 'not trained yet'}")
+            continue
+        metrics = (read_metrics(task) or {}).get("all", {})
+        scores = f"L1 {metrics['l1']:.3f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.3f}" if metrics else ""
+        print(f"{task.name:26} {weights.stat().st_size / 2**20:5.1f} MB  {scores}")
+    print(f"total {zoo_size_bytes() / 2**20:.1f} MB")
+    return 0
+
+
+def run_push(args: argparse.Namespace) -> int:
+    for task, url in push_zoo(args.namespace, args.tasks, private=args.private, token=args.token).items():
+        print(f"{task}: {url}")
+    return 0

@@ -1,0 +1,164 @@
+"""The model zoo: export a training run into `model_zoo/<task>/` (fp16 weights, config, card), evaluate it at 256x256
+on the task's held-out pairs, and push every zoo folder to a Hub namespace.
+
+`train/zoo/train_task.sh TASK` trains and calls `train/zoo/export.py`, which uses this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from safetensors.torch import load_file, save_file
+
+from .augment import sketchify
+from .data import PairedTransform, load_paired_dataset
+from .drawing import mask_hole
+from .errors import Pix2PixHubError
+from .models import Pix2PixGenerator
+from .tasks import TASKS, Task, eval_split_of, find_dataset_dir, get_task
+from .training.metrics import evaluate_generator
+
+#: the weights file and the files a zoo folder holds
+WEIGHTS_FILE = "model.safetensors"
+ZOO_FILES = ("config.json", WEIGHTS_FILE, "README.md", "samples.png", "metrics.json")
+#: all zoo weights together must stay below this (the repository stays light)
+ZOO_BUDGET_BYTES = 80 * 1024 * 1024
+#: direction that makes each dataset's photo half the target, for tasks derived from photos (colorization, inpainting)
+PHOTO_DIRECTIONS = {
+    "facades": "BtoA",
+    "cityscapes": "BtoA",
+    "maps": "BtoA",
+    "edges2shoes": "AtoB",
+    "edges2handbags": "AtoB",
+}
+#: the zoo's evaluation resolution: the paper's 256x256, the size the Space serves
+EVAL_SIZE = 256
+
+
+def tasks_with_data() -> list[Task]:
+    """The tasks the local data allows a model for (the zoo's goal)."""
+    return [task for task in TASKS.values() if task.has_data]
+
+
+def zoo_tasks() -> list[Task]:
+    """The tasks that have a zoo folder with weights now."""
+    return [task for task in TASKS.values() if (task.zoo_dir / WEIGHTS_FILE).is_file()]
+
+
+def zoo_size_bytes() -> int:
+    """Total size of the zoo's weight files."""
+    return sum((task.zoo_dir / WEIGHTS_FILE).stat().st_size for task in zoo_tasks())
+
+
+def make_eval_input(task: Task, inp: Image.Image, target: Image.Image, index: int) -> Image.Image:
+    """The evaluation input for one stored pair: the stored input, or the derived one (grayscale, masked, sketched)
+    made deterministically from the pair's index, so every evaluation sees the same inputs."""
+    if task.input_kind == "grayscale":
+        return target.convert("L").convert("RGB")
+    if task.input_kind == "masked_photo":
+        return mask_hole(target.convert("RGB"), seed=index)
+    if task.input_kind == "sketch":
+        return sketchify(inp, np.random.default_rng(index))
+    return inp
+
+
+@torch.no_grad()
+def evaluate_task(
+    generator: Pix2PixGenerator, task: Task | str, max_samples: int | None = 100, size: int = EVAL_SIZE
+) -> dict[str, dict[str, float]]:
+    """L1, PSNR and SSIM at `size` on the eval split of each of the task's datasets (the first `max_samples` pairs
+    of each), plus their image-weighted mean under "all"."""
+    task = get_task(task) if isinstance(task, str) else task
+    if not task.has_data:
+        raise Pix2PixHubError(f"task {task.name!r} has no evaluation data here: {task.note}")
+    transform = PairedTransform(size, size, train=False)
+    results: dict[str, dict[str, float]] = {}
+    for name in task.datasets:
+        folder = find_dataset_dir(name)
+        direction = task.direction
+        if task.derived_from_photos:
+            direction = PHOTO_DIRECTIONS[name]
+        pairs = load_paired_dataset(folder, eval_split_of(name), direction=direction)
+        count = len(pairs) if max_samples is None else min(max_samples, len(pairs))
+        batches = []
+        for start in range(0, count, 8):
+            rows = [pairs[i] for i in range(start, min(start + 8, count))]
+            tensors = [
+                transform(make_eval_input(task, row["input"], row["target"], start + k), row["target"])
+                for k, row in enumerate(rows)
+            ]
+            batches.append({key: torch.stack([t[key] for t in tensors]) for key in ("input", "target")})
+        results[name] = evaluate_generator(generator, batches)
+    total = sum(r["num_images"] for r in results.values())
+    results["all"] = {
+        key: sum(r[key] * r["num_images"] for r in results.values()) / total for key in ("l1", "psnr", "ssim")
+    }
+    results["all"]["num_images"] = total
+    return results
+
+
+def export_to_zoo(
+    run_dir: str | os.PathLike,
+    task: Task | str,
+    card: str,
+    output_dir: str | os.PathLike | None = None,
+    dtype: torch.dtype = torch.float16,
+) -> Path:
+    """Copy a training run's generator into the zoo folder: config.json, the weights cast to `dtype`, the given
+    card text as README.md and the run's samples.png (made from drawn inputs only); returns the folder."""
+    task = get_task(task) if isinstance(task, str) else task
+    run_dir = Path(run_dir)
+    output_dir = Path(output_dir) if output_dir is not None else task.zoo_dir
+    if not (run_dir / WEIGHTS_FILE).is_file():
+        raise Pix2PixHubError(f"{run_dir} has no {WEIGHTS_FILE}; finish the training run first (train/zoo/).")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dir / "config.json", output_dir / "config.json")
+    tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in load_file(run_dir / WEIGHTS_FILE).items()}
+    save_file(tensors, output_dir / WEIGHTS_FILE, metadata={"format": "pt"})
+    if (run_dir / "samples.png").is_file():
+        shutil.copyfile(run_dir / "samples.png", output_dir / "samples.png")
+    (output_dir / "README.md").write_text(card)
+    return output_dir
+
+
+def push_zoo(
+    namespace: str, tasks: list[str] | None = None, private: bool = False, token: str | None = None
+) -> dict[str, str]:
+    """Upload each zoo folder (or those of `tasks`) to `<namespace>/<task>`; returns task -> repo URL."""
+    from huggingface_hub import HfApi
+
+    selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
+    missing = [task.name for task in selected if not (task.zoo_dir / WEIGHTS_FILE).is_file()]
+    if missing:
+        raise Pix2PixHubError(
+            f"no zoo model for {', '.join(missing)} in {selected[0].zoo_dir.parent}; train it with "
+            "train/zoo/train_task.sh TASK, or leave it out of --tasks."
+        )
+    if not selected:
+        raise Pix2PixHubError("the zoo is empty: train a model with train/zoo/train_task.sh TASK first.")
+    api = HfApi(token=token)
+    urls = {}
+    for task in selected:
+        repo_id = f"{namespace}/{task.name}"
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        api.upload_folder(
+            repo_id=repo_id,
+            folder_path=task.zoo_dir,
+            allow_patterns=list(ZOO_FILES),
+            commit_message=f"pix2pix_hub zoo: {task.name}",
+        )
+        urls[task.name] = f"{api.endpoint}/{repo_id}"
+    return urls
+
+
+def read_metrics(task: Task | str) -> dict | None:
+    """The zoo evaluation stored next to a zoo folder's card (model_zoo/<task>/metrics.json), or None."""
+    task = get_task(task) if isinstance(task, str) else task
+    path = task.zoo_dir / "metrics.json"
+    return json.loads(path.read_text()) if path.is_file() else None

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Train one zoo model on CPU and export it to model_zoo/TASK (fp16 weights, config, card, metrics).
+#
+#   train/zoo/train_task.sh TASK            # e.g. facades-labels2photo; rerun the same command to resume
+#   STEPS=2000 train/zoo/train_task.sh TASK # a longer run (the default is the short CPU budget below)
+#
+# Every zoo model shares one recipe, chosen by measuring quality per CPU-hour (docs/zoo.md): a U-Net with ngf 16
+# (3.4M parameters, 6.8 MB in fp16, so all ten fit the 80 MB budget), a 70x70 PatchGAN with ndf 16 (not shipped),
+# the paper's L1 + cGAN objective, and 128x128 random crops of the paper's 286x286 jitter at batch 8 (4x cheaper per
+# image than 256 crops at the same scale; the fully convolutional U-Net runs on 256x256 inputs unchanged).
+# Outputs go to runs/TASK/ (git-ignored): the full train.py folder, checkpoints every 50 steps, log.txt.
+set -euo pipefail
+
+TASK=${1:?usage: train/zoo/train_task.sh TASK}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+RUN=${RUNS_DIR:-runs}/$TASK
+STEPS=${STEPS:-300}
+mkdir -p "$RUN"
+
+DATA=()
+case "$TASK" in
+  facades-labels2photo | cityscapes-labels2photo | cityscapes-photo2labels | maps-aerial2map | maps-map2aerial | \
+    edges2shoes | edges2handbags) ;;
+  sketch2photo)
+    # both edge sets as one folder of symlinks; the sketch pair maker (pix2pix_hub.augment) roughens the edges
+    "$PYTHON" train/zoo/prepare_data.py sketch2photo runs/data/sketch2photo
+    DATA=(--dataset runs/data/sketch2photo) ;;
+  colorization | inpainting)
+    # photo halves of all five datasets as photo|photo pairs; the pair maker makes the grayscale/masked input
+    "$PYTHON" train/zoo/prepare_data.py photos runs/data/photos
+    DATA=(--dataset runs/data/photos) ;;
+  *) echo "train_task.sh: $TASK has no data here (see docs/zoo.md for training it on your own pairs)" >&2; exit 2 ;;
+esac
+
+COMMAND=(nice -n 10 "$PYTHON" train/train.py --task "$TASK" "${DATA[@]}" --output_dir "$RUN"
+  --ngf 16 --ndf 16 --load_size 286 --crop_size 128 --batch_size 8 --max_train_steps "$STEPS"
+  --num_threads 1 --validation_split none --report_to tensorboard
+  --checkpointing_steps 50 --checkpoints_total_limit 2 --resume_from_checkpoint latest)
+echo "${COMMAND[*]}" > "$RUN/command.txt"
+echo "$(date -u +%FT%TZ) start: ${COMMAND[*]}" >> "$RUN/log.txt"
+"${COMMAND[@]}" >> "$RUN/log.txt" 2>&1
+"$PYTHON" train/zoo/export.py "$TASK" --run_dir "$RUN" >> "$RUN/log.txt" 2>&1
+echo "$(date -u +%FT%TZ) exported model_zoo/$TASK" >> "$RUN/log.txt"
