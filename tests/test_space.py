@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import gradio as gr
+import httpx
 import numpy as np
 import pytest
 import torch
@@ -209,6 +211,21 @@ def test_paper_mode_follows_the_seed(client, tmp_path):
     assert (pixels[0] != pixels[2]).any()
 
 
+def test_concurrent_paper_and_deterministic_requests_do_not_disturb_each_other(client, tmp_path):
+    # results are fetched by URL: the client's own downloads of identical files race on one cache path
+    raw = Client(client.src, verbose=False, download_files=False)
+    source = handle_file(input_file(tmp_path, "sketch2photo"))
+
+    def pixels(result: dict) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(httpx.get(result["url"]).content)))
+
+    expected = {paper: pixels(raw.predict(source, 7, paper, api_name="/sketch2photo")) for paper in (False, True)}
+    jobs = [(paper, raw.submit(source, 7, paper, api_name="/sketch2photo")) for paper in [False, True] * 4]
+    for paper, job in jobs:
+        assert (pixels(job.result(timeout=120)) == expected[paper]).all()
+    assert (expected[False] != expected[True]).any()
+
+
 def test_task_without_a_model_answers_with_the_reason(client, tmp_path):
     with pytest.raises(AppError, match=re.escape(get_task("day2night").note)):
         client.predict(handle_file(input_file(tmp_path, "day2night")), api_name="/day2night")
@@ -217,7 +234,7 @@ def test_task_without_a_model_answers_with_the_reason(client, tmp_path):
 def test_non_image_upload_is_a_readable_error(client, tmp_path):
     bogus = tmp_path / "notes.png"
     bogus.write_text("not an image")
-    with pytest.raises(AppError, match="not an image file"):
+    with pytest.raises(AppError, match=r"^notes\.png: not an image file"):
         client.predict(handle_file(bogus), api_name="/edges2shoes")
 
 

@@ -72,7 +72,10 @@ def masked_photo(value: dict[str, Any] | None) -> Image.Image:
 def uploaded_image(value: str | None) -> Image.Image:
     if value is None:
         raise gr.Error("Upload an image first (PNG or JPEG).", print_exception=False)
-    return load_image(value)
+    try:
+        return load_image(value)
+    except Pix2PixHubError as exc:  # name the file as the person knows it, not by Gradio's cache path
+        raise gr.Error(str(exc).replace(value, Path(value).name), print_exception=False) from None
 
 
 # ----- the widget for each input kind ------------------------------------------------------------------------------
@@ -185,8 +188,7 @@ def limit_size(image: Image.Image) -> Image.Image:
 def translate(store: ModelStore, task: Task, image: Image.Image, seed: float | None, paper_mode: bool) -> Image.Image:
     """Run the task's model on a prepared RGB image; every failure becomes a readable `gr.Error`."""
     try:
-        pipe = store.load(task)
-        return pipe(image, mode="paper" if paper_mode else "deterministic", seed=int(seed or 0))
+        return store.translate(task, image, paper_mode=paper_mode, seed=int(seed or 0))
     except Pix2PixHubError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
 

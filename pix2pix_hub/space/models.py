@@ -6,6 +6,7 @@ errors), so the Hub is probed once with a short time-out and, when it does not a
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from dataclasses import dataclass
@@ -13,11 +14,12 @@ from functools import cached_property
 from pathlib import Path
 
 from huggingface_hub import constants, get_session, try_to_load_from_cache
+from PIL import Image
 
 from ..errors import Pix2PixHubError
 from ..models import Pix2PixGenerator
 from ..pipeline import Pix2PixPipeline
-from ..tasks import ZOO_DIR, Task
+from ..tasks import TASKS, ZOO_DIR, Task
 
 #: seconds the Hub gets to answer the reachability probe
 HUB_PROBE_TIMEOUT = 2.0
@@ -67,7 +69,10 @@ class ModelStore:
         self.use_hub = use_hub and not constants.HF_HUB_OFFLINE
         self.device = device
         self._pipelines: dict[str, Pix2PixPipeline] = {}
-        self._lock = threading.Lock()
+        self._task_locks = {name: threading.Lock() for name in TASKS}
+        # paper mode switches the shared model to train mode and seeds torch's process-wide RNG, so such calls
+        # run one at a time, and never beside another call on the same task
+        self._paper_lock = threading.Lock()
 
     def local_dir(self, task: Task) -> Path:
         return self.zoo_dir / task.name
@@ -102,12 +107,18 @@ class ModelStore:
 
     def load(self, task: Task) -> Pix2PixPipeline:
         """The task's pipeline, loaded once; `ModelUnavailable` says why when there is none."""
-        with self._lock:
-            if task.name not in self._pipelines:
-                self._pipelines[task.name] = Pix2PixPipeline(
-                    self._load_generator(task), device=self.device, batch_size=1
-                )
-            return self._pipelines[task.name]
+        with self._task_locks[task.name]:
+            return self._load(task)
+
+    def _load(self, task: Task) -> Pix2PixPipeline:
+        if task.name not in self._pipelines:
+            self._pipelines[task.name] = Pix2PixPipeline(self._load_generator(task), device=self.device, batch_size=1)
+        return self._pipelines[task.name]
+
+    def translate(self, task: Task, image: Image.Image, paper_mode: bool = False, seed: int = 0) -> Image.Image:
+        """One image through the task's model, safe to call from several queue workers at once."""
+        with self._paper_lock if paper_mode else contextlib.nullcontext(), self._task_locks[task.name]:
+            return self._load(task)(image, mode="paper" if paper_mode else "deterministic", seed=seed)
 
     def _load_generator(self, task: Task) -> Pix2PixGenerator:
         info = self.info(task)
