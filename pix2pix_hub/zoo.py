@@ -162,3 +162,24 @@ def read_metrics(task: Task | str) -> dict | None:
     task = get_task(task) if isinstance(task, str) else task
     path = task.zoo_dir / "metrics.json"
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def zoo_table() -> str:
+    """The zoo as a markdown table (task, repo id, size, metrics at 256x256, card link) for docs/zoo.md."""
+    lines = [
+        "| task | Hub repo id | size | L1 | PSNR (dB) | SSIM | card |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for task in TASKS.values():
+        weights = task.zoo_dir / WEIGHTS_FILE
+        if not weights.is_file():
+            why = "no data here: train on your own pairs" if not task.has_data else "not trained yet"
+            lines.append(f"| {task.name} | {task.hub_repo_id} | - | - | - | - | {why} |")
+            continue
+        m = (read_metrics(task) or {}).get("all", {})
+        scores = f"{m['l1']:.3f} | {m['psnr']:.2f} | {m['ssim']:.3f}" if m else "- | - | -"
+        card = f"[card](../model_zoo/{task.name}/README.md)"
+        lines.append(
+            f"| {task.name} | {task.hub_repo_id} | {weights.stat().st_size / 2**20:.1f} MB | {scores} | {card} |"
+        )
+    return "\n".join(lines)

@@ -13,9 +13,11 @@ import json
 from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard
+from PIL import Image
 
 from pix2pix_hub.models import Pix2PixGenerator
-from pix2pix_hub.tasks import Task, eval_split_of, get_task
+from pix2pix_hub.tasks import Task, eval_split_of, find_dataset_dir, get_task
+from pix2pix_hub.training.card import SAMPLES_FILE, sample_grid
 from pix2pix_hub.training.metrics import METRIC_DESCRIPTIONS
 from pix2pix_hub.zoo import EVAL_SIZE, evaluate_task, export_to_zoo, zoo_size_bytes
 
@@ -114,8 +116,8 @@ def evaluation_section(task: Task, metrics: dict[str, dict[str, float]]) -> str:
         "| dataset | split | pairs | L1 | PSNR (dB) | SSIM |\n|---|---|---|---|---|---|\n"
         f"{rows}\n\n{meanings}\n\n**Paper:** {PAPER_FIGURES.get(task.name, NO_PAPER_FIGURE)} {pending}"
         "L1, PSNR and SSIM reward blur and are not in the paper, so there is no like-for-like gap to state; the "
-        "gap is mostly training length: this model saw a few thousand 128x128 crops on 1-2 shared CPU cores, the "
-        "paper's 200 epochs at 256x256 on a GPU (see Training). Judge it by the samples too.\n"
+        "gap is mostly training length: this model trained for minutes on shared CPU cores, the paper's for 200 "
+        "epochs on a GPU (see Training). Judge it by the samples too.\n"
     )
 
 
@@ -141,6 +143,13 @@ def build_card(task: Task, run_dir: Path, metrics: dict[str, dict[str, float]]) 
     marker = "## Training"
     text = text.replace(marker, zoo + "\n" + marker, 1) if marker in text else text + "\n" + zoo
     text = text.replace("### Validation\n\nNo validation split was used.\n", "", 1)
+    text = text.replace(
+        'model = Pix2PixGenerator.from_pretrained("path/to/this/folder")',
+        f'model = Pix2PixGenerator.from_pretrained("{task.hub_repo_id}")  # or the model_zoo/{task.name} folder\n\n'
+        f'from pix2pix_hub.pipeline import Pix2PixPipeline\npipe = Pix2PixPipeline.from_pretrained("{task.name}")',
+    )
+    for name in DATA_TERMS:  # dataset paths of this machine -> dataset names
+        text = text.replace(str(find_dataset_dir(name).resolve()), name).replace(str(find_dataset_dir(name)), name)
     card.text = text
     card.data.model_name = task.hub_repo_id
     card.data.eval_results = [
@@ -169,6 +178,8 @@ def main() -> None:
     run_dir = args.run_dir or Path("runs") / task.name
     generator = Pix2PixGenerator.from_pretrained(run_dir)
     metrics = evaluate_task(generator, task, max_samples=args.max_samples)
+    grid = sample_grid(generator, task, EVAL_SIZE)  # drawn inputs at the size the Space serves, halved to stay small
+    grid.resize((grid.width // 2, grid.height // 2), Image.LANCZOS).save(run_dir / SAMPLES_FILE, optimize=True)
     folder = export_to_zoo(run_dir, task, build_card(task, run_dir, metrics))
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps({"task": task.name, "folder": str(folder), "metrics": metrics["all"]}))
