@@ -1,0 +1,188 @@
+"""The model zoo: every model_zoo folder loads strictly and translates a drawn input sensibly, the zoo fits its size
+budget, cards are honest, `pix2pix-hub zoo push` round-trips through the local Hub server, and the pair makers
+behind the sketch and inpainting models make the inputs they promise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO_ROOT, run_python
+from PIL import Image
+from safetensors import safe_open
+
+from pix2pix_hub.augment import masked_photo_input, sketch_input
+from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_input, draw_scene
+from pix2pix_hub.models import Pix2PixGenerator
+from pix2pix_hub.pipeline import Pix2PixPipeline
+from pix2pix_hub.tasks import TASKS
+from pix2pix_hub.training.data import PAIR_MAKERS, pair_maker_for
+from pix2pix_hub.zoo import WEIGHTS_FILE, ZOO_BUDGET_BYTES, zoo_size_bytes, zoo_tasks
+
+ZOO = [task.name for task in zoo_tasks()]
+
+
+def test_zoo_is_not_empty_and_every_folder_belongs_to_a_task_with_data():
+    assert ZOO, "model_zoo/ holds no trained model"
+    for name in ZOO:
+        assert TASKS[name].has_data, f"{name} has a zoo model but no data to have trained it on"
+    folders = {p.name for p in TASKS[ZOO[0]].zoo_dir.parent.iterdir() if p.is_dir()}
+    assert folders <= set(TASKS), f"zoo folders that are no registry task: {folders - set(TASKS)}"
+
+
+def test_zoo_weights_fit_the_budget_in_half_precision():
+    assert zoo_size_bytes() <= ZOO_BUDGET_BYTES
+    for name in ZOO:
+        with safe_open(TASKS[name].zoo_dir / WEIGHTS_FILE, framework="pt") as weights:
+            dtypes = {weights.get_slice(key).get_dtype() for key in weights.keys()}
+        assert dtypes <= {"F16", "BF16", "I64"}, f"{name}: {dtypes}"
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_zoo_model_loads_strictly_and_translates_a_drawn_input(name):
+    task = TASKS[name]
+    generator = Pix2PixGenerator.from_pretrained(task.zoo_dir)
+    config = json.loads((task.zoo_dir / "config.json").read_text())
+    # every registry task maps RGB to RGB (grayscale inputs are kept 3-channel)
+    assert (config["in_channels"], config["out_channels"]) == (3, 3)
+    assert all(p.dtype == torch.float32 for p in generator.parameters())
+    pipe = Pix2PixPipeline(generator, precision="fp32")
+    outputs = pipe([draw_input(name, 256, 0), draw_input(name, 256, 1)], output_type="np")
+    first, second = (np.asarray(o, dtype=np.float64) for o in outputs)
+    assert first.shape == (256, 256, 3)
+    assert np.isfinite(first).all()
+    assert 0.02 < first.mean() < 0.98, "blank output"
+    assert first.std() > 0.03, "constant output"
+    assert np.abs(first - second).mean() > 0.01, "the output ignores its input"
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_zoo_card_names_the_task_data_terms_metrics_and_command(name):
+    task = TASKS[name]
+    card = (task.zoo_dir / "README.md").read_text()
+    metrics = json.loads((task.zoo_dir / "metrics.json").read_text())
+    assert task.name in card and task.description in card
+    assert f"train/zoo/train_task.sh {task.name}" in card
+    assert "## Evaluation" in card and "**Paper:**" in card
+    assert f"{metrics['all']['psnr']:.2f}" in card and f"{metrics['all']['l1']:.4f}" in card
+    if {"cityscapes", "maps"} & set(task.datasets):
+        assert "non-commercial" in card
+    assert (task.zoo_dir / "samples.png").is_file()
+    assert Image.open(task.zoo_dir / "samples.png").size[0] <= 1024
+
+
+def test_zoo_list_and_push_round_trip_through_the_hub(hub_env):
+    name = ZOO[0]
+    listing = subprocess.run(
+        [sys.executable, "-m", "pix2pix_hub", "zoo", "list"], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert listing.returncode == 0 and name in listing.stdout and "total" in listing.stdout
+    push = subprocess.run(
+        [sys.executable, "-m", "pix2pix_hub", "zoo", "push", "--namespace", "zoo-test", "--tasks", name],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **hub_env, "PYTHONPATH": str(REPO_ROOT)},
+        cwd=REPO_ROOT,
+    )
+    assert push.returncode == 0, push.stderr[-2000:]
+    assert f"zoo-test/{name}" in push.stdout
+    code = f"""
+import json, torch
+from huggingface_hub import list_repo_files
+from pix2pix_hub.models import Pix2PixGenerator
+remote = Pix2PixGenerator.from_pretrained("zoo-test/{name}")
+local = Pix2PixGenerator.from_pretrained({str(TASKS[name].zoo_dir)!r})
+same = all(torch.equal(a, b) for a, b in zip(remote.state_dict().values(), local.state_dict().values()))
+print(json.dumps({{"same": same, "files": sorted(list_repo_files("zoo-test/{name}"))}}))
+"""
+    result = run_python(code, hub_env)
+    assert result["same"]
+    assert {"README.md", "config.json", "model.safetensors", "metrics.json"} <= set(result["files"])
+
+
+def test_zoo_push_of_a_task_without_a_model_says_how_to_train_it(hub_env):
+    missing = next((name for name, task in TASKS.items() if name not in ZOO), None)
+    if missing is None:
+        pytest.skip("every task has a zoo model")
+    push = subprocess.run(
+        [sys.executable, "-m", "pix2pix_hub", "zoo", "push", "--namespace", "zoo-test", "--tasks", missing],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **hub_env, "PYTHONPATH": str(REPO_ROOT)},
+        cwd=REPO_ROOT,
+    )
+    assert push.returncode == 2
+    assert missing in push.stderr and "train_task.sh" in push.stderr
+
+
+def test_pair_makers_are_registered_for_every_derived_or_sketch_task():
+    for task in TASKS.values():
+        if task.derived_from_photos or task.input_kind == "sketch":
+            assert pair_maker_for(task) is PAIR_MAKERS[task.input_kind]
+
+
+def test_masked_photo_input_has_a_grey_hole_and_keeps_the_target():
+    photo = draw_scene(128, seed=3)
+    torch.manual_seed(0)
+    inp, target = masked_photo_input(Image.new("RGB", (128, 128)), photo)
+    assert target.tobytes() == photo.tobytes()
+    hole = np.all(np.asarray(inp) == HOLE_COLOUR, axis=-1)
+    assert 0.05 < hole.mean() < 0.25
+    assert np.array_equal(np.asarray(inp)[~hole], np.asarray(photo)[~hole])
+    torch.manual_seed(0)
+    again, _ = masked_photo_input(Image.new("RGB", (128, 128)), photo)
+    assert again.tobytes() == inp.tobytes()
+
+
+def test_sketch_input_roughens_the_edges_but_keeps_a_dark_on_white_drawing():
+    edges = draw_edges(256, seed=0)
+    photo = draw_scene(256, seed=0)
+    torch.manual_seed(1)
+    sketches = [sketch_input(edges, photo) for _ in range(3)]
+    ink_before = (np.asarray(edges.convert("L")) < 128).mean()
+    for sketch, target in sketches:
+        assert sketch.size == edges.size and sketch.mode == "RGB" and target is photo
+        gray = np.asarray(sketch.convert("L"))
+        assert (gray > 200).mean() > 0.8, "background must stay white"
+        assert 0.3 * ink_before < (gray < 128).mean() < 6 * ink_before, "strokes lost or smeared"
+        assert np.abs(gray.astype(int) - np.asarray(edges.convert("L"))).mean() > 0.5, "not augmented"
+    assert sketches[0][0].tobytes() != sketches[1][0].tobytes()
+
+
+def test_training_recipe_for_a_task_without_data_runs_on_your_own_pairs(side_by_side_dir, tmp_path):
+    """day2night and thermal2color have no data here; docs/zoo.md's recipe (--task with --dataset) must work."""
+    output = tmp_path / "day2night"
+    command = [
+        sys.executable,
+        str(Path(REPO_ROOT) / "train" / "train.py"),
+        "--task",
+        "day2night",
+        "--dataset",
+        str(side_by_side_dir),
+        "--output_dir",
+        str(output),
+        "--ngf",
+        "8",
+        "--ndf",
+        "8",
+        "--load_size",
+        "64",
+        "--crop_size",
+        "64",
+        "--max_train_steps",
+        "2",
+        "--report_to",
+        "none",
+        "--num_threads",
+        "1",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    Pix2PixGenerator.from_pretrained(output)
+    assert "day2night" in (output / "README.md").read_text()
