@@ -52,6 +52,7 @@ from pix2pix_hub.training.checkpoints import check_architecture, read_checkpoint
 from pix2pix_hub.training.data import TrainingPairs, collate_pairs, pair_maker_for
 from pix2pix_hub.training.losses import GAN_MODES
 from pix2pix_hub.training.schedule import LinearDecaySchedule
+from pix2pix_hub.training.steps import make_optimizer
 
 logger = get_logger(__name__)
 
@@ -344,7 +345,7 @@ def main(args: argparse.Namespace) -> Path:
     models = [m.to(memory_format=torch.channels_last) for m in (generator, discriminator) if m is not None]
 
     betas = (args.adam_beta1, args.adam_beta2)
-    optimizers = [torch.optim.Adam(m.parameters(), lr=args.learning_rate, betas=betas) for m in models]
+    optimizers = [make_optimizer(m.parameters(), args.learning_rate, betas, accelerator.device) for m in models]
     ema = None
     if args.use_ema:
         from diffusers.training_utils import EMAModel

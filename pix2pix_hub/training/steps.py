@@ -65,3 +65,9 @@ def generator_step(
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
     return {**{k: v.detach() for k, v in losses.items()}, "loss_g": total.detach()}
+
+
+def make_optimizer(params, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Adam:
+    """The paper's Adam, with torch's fused kernel where the device has one: a single pass over the weights instead
+    of a dozen, which matters on CPU where the optimizer step is memory-bound."""
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=device.type in ("cpu", "cuda"))
