@@ -1,0 +1,90 @@
+"""Image metrics (L1, PSNR, SSIM via torchmetrics) and label-map scores (per-pixel, per-class accuracy, class IoU).
+
+Images are compared in [0, 1] at the target's resolution. The label scores follow the FCN evaluation code the pix2pix
+authors used for Table 1 and 2: one confusion matrix over the whole split, void pixels skipped.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torchmetrics.classification import MulticlassConfusionMatrix
+from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
+
+from ..errors import Pix2PixHubError
+from ..palettes import IGNORE_INDEX
+
+#: PSNR of an image identical to its target is infinite; it is reported as this many dB so JSON stays valid
+PSNR_CAP_DB = 100.0
+
+
+def check_same_size(output: torch.Tensor, target: torch.Tensor, what: str = "output") -> None:
+    """Refuse an output whose size differs from its target's instead of comparing misaligned pixels."""
+    if output.shape != target.shape:
+        raise Pix2PixHubError(
+            f"{what} has shape {tuple(output.shape)} but its target has {tuple(target.shape)}; "
+            "metrics are computed at the target's resolution, so resize the output to the target first."
+        )
+
+
+def image_metrics(output: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Per-image L1, PSNR (dB) and SSIM of (N, C, H, W) batches in [0, 1]: each value a tensor of N."""
+    check_same_size(output, target)
+    output, target = output.float().clamp(0, 1), target.float().clamp(0, 1)
+    l1 = (output - target).abs().mean(dim=(1, 2, 3))
+    psnr = peak_signal_noise_ratio(output, target, data_range=1.0, reduction="none", dim=(1, 2, 3))
+    ssim = structural_similarity_index_measure(output, target, data_range=1.0, reduction="none")
+    return {"l1": l1, "psnr": psnr.clamp(max=PSNR_CAP_DB), "ssim": ssim}
+
+
+class LabelScores:
+    """Confusion matrix of predicted vs ground-truth class ids over a split; `IGNORE_INDEX` pixels are skipped."""
+
+    def __init__(self, num_classes: int):
+        self.num_classes = num_classes
+        self._confusion = MulticlassConfusionMatrix(num_classes, ignore_index=IGNORE_INDEX, validate_args=False)
+
+    def update(self, predicted: torch.Tensor | np.ndarray, truth: torch.Tensor | np.ndarray) -> None:
+        """Add (N, H, W) or (H, W) predicted and ground-truth ids of the same shape."""
+        predicted, truth = torch.as_tensor(predicted), torch.as_tensor(truth)
+        check_same_size(predicted, truth, "predicted label map")
+        predicted = torch.where(predicted == IGNORE_INDEX, truth, predicted)  # void predictions: skip, as truth
+        self._confusion.update(predicted.reshape(-1).long(), truth.reshape(-1).long())
+
+    @property
+    def confusion(self) -> np.ndarray:
+        """(truth, predicted) pixel counts."""
+        return self._confusion.compute().numpy()
+
+    def compute(self) -> dict[str, float | list[float | None]]:
+        """Per-pixel accuracy, mean per-class accuracy and mean class IoU, plus the per-class values.
+
+        Means run over the classes present in the ground truth (classes absent from it are `None` per class);
+        on a split where every class occurs this is exactly the FCN code's `nanmean`.
+        """
+        hist = self.confusion.astype(np.float64)
+        if hist.sum() == 0:
+            raise Pix2PixHubError("no labelled pixels to score: every ground-truth pixel is void or the split is empty")
+        diag, truth_count, predicted_count = np.diag(hist), hist.sum(1), hist.sum(0)
+        present = truth_count > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            class_accuracy = np.where(present, diag / truth_count, np.nan)
+            class_iou = np.where(present, diag / (truth_count + predicted_count - diag), np.nan)
+        return {
+            "pixel_accuracy": float(diag.sum() / hist.sum()),
+            "class_accuracy": float(np.nanmean(class_accuracy)),
+            "class_iou": float(np.nanmean(class_iou)),
+            "per_class_accuracy": [None if math.isnan(v) else float(v) for v in class_accuracy],
+            "per_class_iou": [None if math.isnan(v) else float(v) for v in class_iou],
+        }
+
+
+def pixel_accuracy(predicted: torch.Tensor | np.ndarray, truth: torch.Tensor | np.ndarray) -> float:
+    """Fraction of non-void pixels of one image whose predicted id is right (for ranking best and worst cases)."""
+    predicted, truth = np.asarray(predicted), np.asarray(truth)
+    if predicted.shape != truth.shape:
+        raise Pix2PixHubError(f"predicted label map has shape {predicted.shape} but its target has {truth.shape}")
+    valid = truth != IGNORE_INDEX
+    return float((predicted[valid] == truth[valid]).mean()) if valid.any() else float("nan")
