@@ -3,6 +3,7 @@ push to the local Hub server, checkpoint atomicity and faults."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import math
@@ -272,6 +273,35 @@ def test_discriminator_loss_is_halved_and_objectives_parse():
     assert not Objective("l1").uses_gan and not Objective("gan").conditional and not Objective("cgan").uses_l1
     with pytest.raises(ValueError, match="objective must be one of"):
         Objective("l2")
+
+
+def test_jitter_depends_on_seed_epoch_and_index_only(side_by_side_dir):
+    from pix2pix_hub.data import PairedTransform, load_paired_dataset
+    from pix2pix_hub.training.data import TrainingPairs
+
+    dataset = TrainingPairs(load_paired_dataset(side_by_side_dir), PairedTransform(80, 64), seed=3)
+    first = dataset[2]["input"]
+    torch.manual_seed(123)  # the global RNG (dropout's) neither changes the crop nor is consumed by it
+    state = torch.get_rng_state()
+    assert torch.equal(dataset[2]["input"], first)
+    assert torch.equal(torch.get_rng_state(), state)
+    dataset.set_epoch(1)
+    assert not torch.equal(dataset[2]["input"], first)
+
+
+def test_pair_makers_by_input_kind():
+    from pix2pix_hub.tasks import get_task
+    from pix2pix_hub.training.data import grayscale_input, pair_maker_for
+
+    assert pair_maker_for(None) is None and pair_maker_for(get_task("facades-labels2photo")) is None
+    assert pair_maker_for(get_task("colorization")) is grayscale_input
+    gray, photo = grayscale_input(*draw_pair(16))
+    assert (
+        gray.mode == "RGB" and len(set(gray.getpixel((3, 3)))) == 1 and photo.getpixel((3, 3)) != gray.getpixel((3, 3))
+    )
+    unknown_kind = dataclasses.replace(get_task("colorization"), name="thermal", input_kind="thermal")
+    with pytest.raises(Pix2PixHubError, match="no pair maker for 'thermal'.*PAIR_MAKERS"):
+        pair_maker_for(unknown_kind)
 
 
 def test_schedule_is_constant_then_linear_to_zero():

@@ -30,7 +30,7 @@ from pix2pix_hub.images import tensor_to_pil
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.models.discriminator import RECEPTIVE_FIELDS
 from pix2pix_hub.models.layers import NORMS
-from pix2pix_hub.pipeline import image_grid
+from pix2pix_hub.pipeline import bf16_is_fast, image_grid
 from pix2pix_hub.tasks import TASKS, Task, find_dataset_dir, get_task
 from pix2pix_hub.training import (
     OBJECTIVES,
@@ -295,6 +295,10 @@ def main(args: argparse.Namespace) -> Path:
     )
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
+    if accelerator.mixed_precision == "bf16" and not bf16_is_fast(accelerator.device):
+        logger.warning(
+            "bf16 is emulated on this %s and much slower than fp32; drop --mixed_precision", accelerator.device
+        )
     num_threads = args.num_threads or default_num_threads(accelerator.num_processes)
     torch.set_num_threads(num_threads)
     set_seed(args.seed)
