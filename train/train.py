@@ -422,6 +422,7 @@ def main(args: argparse.Namespace) -> Path:
                 )
             if not accelerator.sync_gradients:
                 continue
+            learning_rate = schedulers[0].get_last_lr()[0]  # the rate this step used
             for scheduler in schedulers:
                 scheduler.step()
             if ema is not None:
@@ -429,7 +430,7 @@ def main(args: argparse.Namespace) -> Path:
             global_step += 1
             progress.update(1)
             record = {k: v.item() for k, v in losses.items()}
-            record["lr"] = schedulers[0].get_last_lr()[0]
+            record["lr"] = learning_rate
             progress.set_postfix({k: f"{v:.3g}" for k, v in record.items()})
             accelerator.log(record, step=global_step)
             if accelerator.is_main_process:
