@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import warnings
@@ -21,6 +22,9 @@ from pix2pix_hub.evaluation.fcn import default_segmenter_dir
 from pix2pix_hub.evaluation.metrics import PSNR_CAP_DB
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.palettes import IGNORE_INDEX, PALETTES, OffPaletteWarning, decode_labels, encode_labels
+
+#: the module (its name is shadowed by the `evaluate` function in the package namespace)
+evaluate_module = importlib.import_module("pix2pix_hub.evaluation.evaluate")
 
 
 def label_pair_dir(root: Path, count: int = 5, size: int = 64, palette: str = "cityscapes") -> Path:
@@ -198,6 +202,14 @@ def test_generator_fcn_score(tmp_path):
     for key in ("fcn_pixel_accuracy", "fcn_class_accuracy", "fcn_class_iou"):
         assert 0 <= metrics[key] <= 1
     assert "pixel_accuracy" not in metrics
+
+
+def test_fcn_task_without_a_segmenter_falls_back_to_image_metrics(tmp_path, monkeypatch):
+    data = label_pair_dir(tmp_path)
+    monkeypatch.setattr(evaluate_module, "default_segmenter_dir", lambda palette: tmp_path / "missing")
+    with pytest.warns(UserWarning, match="no bundled FCN-score segmenter"):
+        metrics = evaluate(data, real=True, task="cityscapes-labels2photo", progress=False)
+    assert metrics["evaluation"] == "image" and "fcn_pixel_accuracy" not in metrics and metrics["l1"] == 0
 
 
 def test_direction_not_matching_the_task(tmp_path):

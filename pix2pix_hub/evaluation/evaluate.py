@@ -27,7 +27,7 @@ from ..images import pil_to_tensor, tensor_to_pil
 from ..palettes import OffPaletteWarning, Palette, decode_labels, get_palette, label_fit
 from ..pipeline import Pix2PixPipeline
 from ..tasks import TASKS, Task, find_dataset_dir, get_task
-from .fcn import FCNScore, load_segmenter
+from .fcn import FCNScore, default_segmenter_dir, load_segmenter
 from .metrics import LabelScores, image_metrics, pixel_accuracy
 from .report import METRICS_FILE, ImageRecord, write_report
 
@@ -125,7 +125,16 @@ def evaluate(
         raise Pix2PixHubError(f"task {task_obj.name} needs a palette for its {kind!r} evaluation")
 
     pipe = None if real else Pix2PixPipeline.from_pretrained(model, batch_size=batch_size)
-    fcn = FCNScore(load_segmenter(palette, segmenter)) if kind == "fcn" else None
+    fcn = None
+    if kind == "fcn" and segmenter is None and not default_segmenter_dir(palette).is_dir():
+        warnings.warn(
+            f"no bundled FCN-score segmenter for the {palette.name!r} palette ({default_segmenter_dir(palette)}); "
+            "scoring L1, PSNR and SSIM only. Train one with train/train_segmenter.py and pass --segmenter.",
+            stacklevel=2,
+        )
+        kind = "image"
+    elif kind == "fcn":
+        fcn = FCNScore(load_segmenter(palette, segmenter))
     label_scores = LabelScores(palette.num_classes) if kind == "labels" else None
     if save_images is not None:
         Path(save_images).mkdir(parents=True, exist_ok=True)
@@ -202,7 +211,7 @@ def evaluate(
             metrics["mean_off_palette_fraction"] = float(np.mean(off_palette))
     metrics.update({"num_images": len(records), "seconds": round(seconds, 2)})
     if fcn is not None:
-        metrics["segmenter"] = str(segmenter or "bundled segmenter-" + palette.name)
+        metrics["segmenter"] = str(segmenter or default_segmenter_dir(palette).name)
     if output_dir is not None:
         write_report(Path(output_dir), metrics, per_class, records)
     return metrics

@@ -34,11 +34,6 @@ def load_segmenter(palette: str | Palette, source: str | os.PathLike | None = No
     """The segmenter for a palette's FCN-score (a folder or Hub id, default the bundled one), checked to match."""
     palette = get_palette(palette)
     source = source if source is not None else default_segmenter_dir(palette)
-    if source == default_segmenter_dir(palette) and not Path(source).is_dir():
-        raise Pix2PixHubError(
-            f"no FCN-score segmenter for palette {palette.name!r} at {source}; train one with "
-            f"`python train/train_segmenter.py --output_dir {source}` or pass --segmenter."
-        )
     segmenter = LabelSegmenter.from_pretrained(source)
     if segmenter.palette.name != palette.name:
         raise Pix2PixHubError(
