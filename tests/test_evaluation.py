@@ -234,12 +234,16 @@ def test_photos_given_as_label_maps_are_refused(tmp_path):
         evaluate(data, real=True, task="cityscapes-labels2photo", segmenter=tmp_path / "seg", progress=False)
 
 
-def test_outputs_that_are_not_label_maps_warn():
+def test_outputs_of_the_other_direction_warn():
+    facades = PALETTES["facades"]
     with pytest.warns(OffPaletteWarning, match="other direction"):
-        check_label_fit([0.9, 0.8], PALETTES["facades"], "labels", "AtoB", None)
+        check_label_fit(facades, "labels", [], [0.9, 0.8], "AtoB")  # photo -> labels model making photos
+    with pytest.warns(OffPaletteWarning, match="look like 'facades' label maps"):
+        check_label_fit(facades, "fcn", [0.01], [0.02, 0.01], "BtoA")  # labels -> photo model making label maps
     with warnings.catch_warnings():
         warnings.simplefilter("error", OffPaletteWarning)
-        check_label_fit([0.01], PALETTES["facades"], "labels", "AtoB", None)
+        check_label_fit(facades, "labels", [], [0.01], "AtoB")
+        check_label_fit(facades, "fcn", [0.01], [0.9], "BtoA")
 
 
 def test_empty_or_missing_split(tmp_path, side_by_side_dir):

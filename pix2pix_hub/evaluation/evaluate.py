@@ -140,7 +140,8 @@ def evaluate(
         Path(save_images).mkdir(parents=True, exist_ok=True)
 
     records: list[ImageRecord] = []
-    off_palette: list[float] = []  # labels: of the outputs; fcn: of the inputs (their label maps)
+    input_off: list[float] = []  # off-palette fractions: fcn inputs must be label maps, and outputs must not be
+    output_off: list[float] = []  # labels outputs must be label maps
     started = time.perf_counter()
     with tqdm(total=len(rows), desc="evaluate", unit="img", disable=not progress) as bar:
         for start in range(0, len(rows), batch_size):
@@ -160,16 +161,18 @@ def evaluate(
                 scores["pixel_accuracy"] = []
                 for out, tgt, name in zip(outputs, targets, names, strict=True):
                     predicted, off = label_fit(out, palette)
-                    off_palette.append(off)
+                    output_off.append(off)
                     truth = decode_labels(tgt, palette, name=f"{name} (target)")
                     label_scores.update(predicted, truth)
                     scores["pixel_accuracy"].append(pixel_accuracy(predicted, truth))
             if fcn is not None:
                 truth = []
-                for inp in inputs:
+                for inp, out in zip(inputs, outputs, strict=True):
                     ids, off = label_fit(inp, palette)
-                    off_palette.append(off)
+                    input_off.append(off)
                     truth.append(torch.from_numpy(ids))
+                    if pipe is not None:
+                        output_off.append(label_fit(out, palette)[1])
                 scores["fcn_pixel_accuracy"] = fcn.update(output_t, torch.stack(truth))
             for i, name in enumerate(names):
                 records.append(
@@ -184,7 +187,8 @@ def evaluate(
             bar.update(len(names))
     seconds = time.perf_counter() - started
 
-    check_label_fit(off_palette, palette, kind, direction, task_obj)
+    if palette is not None and kind != "image":
+        check_label_fit(palette, kind, input_off, output_off, direction)
     per_image = {key: np.array([r.scores[key] for r in records]) for key in records[0].scores}
     metrics: dict[str, Any] = {
         "model": "real targets" if real else str(model),
@@ -207,8 +211,6 @@ def evaluate(
             "accuracy": scores[f"{prefix}per_class_accuracy"],
             "iou": scores[f"{prefix}per_class_iou"],
         }
-        if off_palette:
-            metrics["mean_off_palette_fraction"] = float(np.mean(off_palette))
     metrics.update({"num_images": len(records), "seconds": round(seconds, 2)})
     if fcn is not None:
         metrics["segmenter"] = str(segmenter or default_segmenter_dir(palette).name)
@@ -217,26 +219,35 @@ def evaluate(
     return metrics
 
 
-def check_label_fit(off_palette: list[float], palette: Palette, kind: str, direction: str, task: Task | None) -> None:
-    """Refuse or flag label maps that are not label maps: a reversed direction, or a model for the other task."""
-    if not off_palette:
-        return
-    mean_off = float(np.mean(off_palette))
-    if mean_off <= palette.max_off_fraction:
-        return
-    if kind == "fcn":
+def check_label_fit(
+    palette: Palette, kind: str, input_off: list[float], output_off: list[float], direction: str
+) -> None:
+    """Catch label maps that are not label maps, and photos that are: a reversed direction or the other task's model.
+
+    `input_off` and `output_off` are the off-palette fractions of the inputs and outputs (see `label_fit`).
+    """
+    limit = palette.max_off_fraction
+    if kind == "fcn" and input_off and np.mean(input_off) > limit:
         raise Pix2PixHubError(
-            f"the inputs (direction {direction}) are not {palette.name!r} label maps: on average {mean_off:.1%} of "
-            f"their pixels are off the palette (label maps: under {palette.max_off_fraction:.0%}). Task {task.name} "
-            f"takes label maps as input; check --direction and the dataset."
+            f"the inputs (direction {direction}) are not {palette.name!r} label maps: on average "
+            f"{np.mean(input_off):.1%} of their pixels are off the palette (label maps: under {limit:.0%}). "
+            "A labels -> photo task takes label maps as input; check --direction and the dataset."
         )
-    warnings.warn(
-        f"the outputs are not {palette.name!r} label maps: on average {mean_off:.1%} of their pixels are off the "
-        f"palette (real label maps: under {palette.max_off_fraction:.0%}). Does the model translate in the other "
-        "direction (labels -> photo)? The label scores still decode each pixel to its nearest colour.",
-        OffPaletteWarning,
-        stacklevel=3,
-    )
+    if kind == "fcn" and output_off and np.mean(output_off) <= limit:
+        warnings.warn(
+            f"the outputs look like {palette.name!r} label maps (on average only {np.mean(output_off):.1%} of their "
+            "pixels are off the palette), not photos: does the model translate photo -> labels?",
+            OffPaletteWarning,
+            stacklevel=3,
+        )
+    if kind == "labels" and output_off and np.mean(output_off) > limit:
+        warnings.warn(
+            f"the outputs are not {palette.name!r} label maps: on average {np.mean(output_off):.1%} of their pixels "
+            f"are off the palette (real label maps: under {limit:.0%}). Does the model translate in the other "
+            "direction (labels -> photo)? The label scores still decode each pixel to its nearest colour.",
+            OffPaletteWarning,
+            stacklevel=3,
+        )
 
 
 def read_metrics(output_dir: str | os.PathLike) -> dict[str, Any]:
