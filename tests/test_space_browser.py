@@ -16,7 +16,7 @@ from conftest import REPO_ROOT
 from PIL import Image
 from test_space import TASKS_WITH_DATA, save_tiny_model
 
-from pix2pix_hub import TASKS
+from pix2pix_hub import TASKS, get_task
 from pix2pix_hub.drawing import draw_input
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -140,3 +140,10 @@ def test_missing_input_shows_a_message_not_a_trace(page, tmp_path):
     message.wait_for(timeout=30_000)
     assert "Traceback" not in page.content()
     screenshot(page, tmp_path, "inpainting_no_photo")
+
+
+def test_task_without_a_model_says_why(page):
+    panel = open_tab(page, "day2night")
+    assert panel.get_by_text("No model yet").is_visible()
+    assert panel.get_by_text(get_task("day2night").note).is_visible()
+    assert panel.get_by_role("button", name="Translate (day2night)").is_disabled()

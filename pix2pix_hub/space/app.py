@@ -269,8 +269,9 @@ def task_panel(store: ModelStore, task: Task, seed: gr.Number, paper: gr.Checkbo
     """The UI of one task: status and card note, input widget, output (and the model's input where it differs)."""
     info = store.info(task)
     widget = INPUT_WIDGETS[task.input_kind]
-    status = f"**{task.description}.** Model: {info.status}" + (f"\n\n> {info.card_note}" if info.card_note else "")
-    gr.Markdown(status, elem_classes=["task-status"])
+    model = f"Model: {info.status}" if info.available else f"⚠️ **No model yet:** {info.status}"
+    note = info.card_note.removeprefix(f"{task.description}.").strip()  # cards often repeat the description
+    gr.Markdown(f"**{task.description}.** {model}" + (f"\n\n> {note}" if note else ""), elem_classes=["task-status"])
     with gr.Row(equal_height=True):
         entry = widget.make(task)
         model_input = gr.Image(

@@ -34,7 +34,7 @@ class ModelInfo:
     """Where a task's model would come from, known without loading it or touching the network."""
 
     source: str | None
-    #: short text for the UI: where the model comes from, or why there is none
+    #: short text for the UI: where the model comes from, or why there is none (then "<task> has no model: <status>")
     status: str
     #: the model card's summary paragraph, when a card is at hand
     card_note: str = ""
@@ -99,11 +99,11 @@ class ModelStore:
                 task.hub_repo_id, f"Hub model `{task.hub_repo_id}` (cached)", card_summary(Path(cached_card))
             )
         if task.note:
-            return ModelInfo(None, f"no model: {task.note}")
+            return ModelInfo(None, task.note)
         if self.hub_reachable:
             return ModelInfo(task.hub_repo_id, f"Hub model `{task.hub_repo_id}`, downloaded on first use")
         where = "and the Hub cannot be reached" if self.use_hub else "and the Hub is off"
-        return ModelInfo(None, f"no model: not trained yet (no bundled `{folder.name}` folder {where}).")
+        return ModelInfo(None, f"not trained yet (no bundled `{folder.name}` folder {where}).")
 
     def load(self, task: Task) -> Pix2PixPipeline:
         """The task's pipeline, loaded once; `ModelUnavailable` says why when there is none."""
@@ -123,7 +123,7 @@ class ModelStore:
     def _load_generator(self, task: Task) -> Pix2PixGenerator:
         info = self.info(task)
         if not info.available:
-            raise ModelUnavailable(f"{task.name}: {info.status}")
+            raise ModelUnavailable(f"{task.name} has no model: {info.status}")
         if info.source == str(self.local_dir(task)):
             return Pix2PixGenerator.from_pretrained(info.source)
         try:
@@ -131,5 +131,5 @@ class ModelStore:
         except Pix2PixHubError as exc:
             why = task.note or "not trained yet, or not published on the Hub"
             raise ModelUnavailable(
-                f"{task.name}: no model: {why} ({task.hub_repo_id} could not be loaded: {exc})"
+                f"{task.name} has no model: {why} ({task.hub_repo_id} could not be loaded: {exc})"
             ) from exc
