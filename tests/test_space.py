@@ -19,6 +19,7 @@ from PIL import Image
 
 from pix2pix_hub import TASKS, Pix2PixGenerator, get_task
 from pix2pix_hub.drawing import HOLE_COLOUR, draw_input
+from pix2pix_hub.metadata import REPO_URL
 from pix2pix_hub.palettes import get_palette
 from pix2pix_hub.space.app import MAX_SIDE, build_app, editor_composite, masked_photo, opposite_pairs, prepare_input
 from pix2pix_hub.space.models import ModelStore, card_summary
@@ -268,4 +269,5 @@ def test_space_folder_lists_every_task_model():
     assert re.search(r"^sdk: gradio$", front_matter, re.M) and re.search(r"^app_file: app.py$", front_matter, re.M)
     for task in TASKS.values():
         assert f"  - {task.hub_repo_id}\n" in front_matter
-    assert (REPO_ROOT / "spaces" / "app.py").is_file() and (REPO_ROOT / "spaces" / "requirements.txt").is_file()
+    assert (REPO_ROOT / "spaces" / "app.py").is_file()
+    assert f"pix2pix_hub @ git+{REPO_URL}" in (REPO_ROOT / "spaces" / "requirements.txt").read_text()

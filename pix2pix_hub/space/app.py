@@ -228,8 +228,7 @@ def example_files(task: Task) -> list[Path]:
     files = []
     for seed in range(NUM_EXAMPLES):
         path = folder / f"{task.name}_{seed}.png"
-        if not path.exists():
-            draw_input(task.name, CANVAS[0], seed).save(path)
+        draw_input(task.name, CANVAS[0], seed).save(path)  # always redrawn: a file from an older version is stale
         files.append(path)
     return files
 
