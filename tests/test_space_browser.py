@@ -17,7 +17,7 @@ from PIL import Image
 from test_space import TASKS_WITH_DATA, save_tiny_model
 
 from pix2pix_hub import TASKS, get_task
-from pix2pix_hub.drawing import draw_input
+from pix2pix_hub.drawing import HOLE_COLOUR, draw_input
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
@@ -74,9 +74,9 @@ def open_tab(page, name: str):
     return page.locator("[role=tabpanel]:visible")
 
 
-def output_image(page, panel) -> Image.Image:
-    """Wait for the task's output and fetch it the way the download button does."""
-    image = panel.locator(".task-output img")
+def output_image(page, panel, which: str = "task-output") -> Image.Image:
+    """Wait for the task's output (or model input) image and fetch it the way the download button does."""
+    image = panel.locator(f".{which} img")
     image.wait_for(state="visible", timeout=60_000)
     response = page.request.get(image.get_attribute("src"))
     assert response.ok
@@ -128,18 +128,38 @@ def test_uploaded_photo_is_colorized_at_its_size(page, tmp_path):
     panel.get_by_role("button", name="Translate (colorization)").click()
     output = output_image(page, panel)
     assert output.format == "PNG" and output.size == (240, 150)
-    model_input = panel.locator("img").filter(has_not=panel.locator(".task-output img"))
-    assert model_input.count() >= 2  # the upload and the grayscale model input, beside the output
+    gray = np.asarray(output_image(page, panel, "task-model-input").convert("RGB"))
+    assert gray.shape == (150, 240, 3) and (gray == gray[..., :1]).all() and np.ptp(gray) > 0
     screenshot(page, tmp_path, "colorization_upload")
 
 
-def test_missing_input_shows_a_message_not_a_trace(page, tmp_path):
+def test_painted_hole_becomes_the_inpainting_input(page, tmp_path):
+    photo = tmp_path / "photo.png"
+    draw_input("day2night", 200, seed=3).crop((0, 0, 200, 140)).save(photo)
     panel = open_tab(page, "inpainting")
+    panel.locator("input[type=file]").first.set_input_files(str(photo))
+    panel.get_by_role("button", name="Brush").click()
+    box = panel.locator("canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 30, y)
+    page.mouse.down()
+    for step in range(1, 7):
+        page.mouse.move(x - 30 + 10 * step, y)
+    page.mouse.up()
     panel.get_by_role("button", name="Translate (inpainting)").click()
-    message = page.get_by_text("Upload a photo first")
+    assert output_image(page, panel).size == (200, 140)
+    hole = (np.asarray(output_image(page, panel, "task-model-input").convert("RGB")) == HOLE_COLOUR).all(-1)
+    assert 0.01 < hole.mean() < 0.6  # the stroke, not the whole photo and not nothing
+    screenshot(page, tmp_path, "inpainting_painted_hole")
+
+
+def test_missing_input_shows_a_message_not_a_trace(page, tmp_path):
+    panel = open_tab(page, "maps")
+    panel.get_by_role("button", name="Translate (maps-map2aerial)").click()
+    message = page.get_by_text("Upload an image first")
     message.wait_for(timeout=30_000)
     assert "Traceback" not in page.content()
-    screenshot(page, tmp_path, "inpainting_no_photo")
+    screenshot(page, tmp_path, "maps_no_upload")
 
 
 def test_task_without_a_model_says_why(page):

@@ -126,7 +126,7 @@ def mask_painter(task: Task) -> gr.ImageEditor:
     return gr.ImageEditor(
         label="Photo: upload one, then paint the hole to fill",
         type="pil",
-        image_mode="RGB",
+        image_mode="RGBA",  # the mask is the painted layer's alpha, which an RGB layer would not have
         format="png",
         sources=["upload", "clipboard"],
         brush=gr.Brush(colors=[MASK_BRUSH], default_color=MASK_BRUSH, color_mode="fixed", default_size=24),
@@ -253,7 +253,7 @@ def opposite_pairs(tasks: list[Task]) -> list[list[Task]]:
 
 
 def palette_legend(task: Task) -> str:
-    if task.palette is None or INPUT_WIDGETS[task.input_kind].make is not label_painter:
+    if task.input_kind != "label_map":
         return ""
     palette = get_palette(task.palette)
     chips = " ".join(
@@ -274,7 +274,12 @@ def task_panel(store: ModelStore, task: Task, seed: gr.Number, paper: gr.Checkbo
     with gr.Row(equal_height=True):
         entry = widget.make(task)
         model_input = gr.Image(
-            label="Model input", format="png", type="pil", interactive=False, visible=widget.shows_model_input
+            label="Model input",
+            format="png",
+            type="pil",
+            interactive=False,
+            visible=widget.shows_model_input,
+            elem_classes=["task-model-input"],
         )
         output = gr.Image(
             label="Output (PNG, the input's size)",
