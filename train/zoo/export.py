@@ -49,6 +49,16 @@ PAPER_TASK_TRAINING = {
 }
 NO_PAPER_FIGURE = "The paper shows this task qualitatively only; it gives no figure to compare with."
 
+#: what a person sees in the outputs (the drawn samples, and held-out pairs looked at but not committed), per task
+OBSERVATIONS = {
+    "facades-labels2photo": "Facade-coloured, window-structured photos that follow the label layout (windows, "
+    "balconies, the shop floor), but blurry, with a visible grid of checkerboard artefacts from the transposed "
+    "convolutions and little texture.",
+    "edges2shoes": "A shoe-shaped, mostly dark brown or black fill that follows the outline, with soft edges and a "
+    "smear below the sole; no material detail or colour variety yet.",
+    "maps-aerial2map": "Close to mode collapse: mostly the map's pale background with faint yellow patches; roads, "
+    "parks and water are not yet drawn. Its PSNR looks good only because map tiles are mostly flat background.",
+}
 DATA_TERMS = {
     "facades": "CMP Facade Database (Tylecek and Sara, GCPR 2013): follow its release terms.",
     "cityscapes": "Cityscapes (Cordts et al., CVPR 2016): **non-commercial use only** under its terms of use.",
@@ -149,6 +159,9 @@ def build_card(task: Task, run_dir: Path, metrics: dict[str, dict[str, float]]) 
             "load into the fp32 modules). **It is a short CPU run, far from the paper's training: treat it as a "
             "working demo, not a reproduction.**\n",
             data_section(task),
+            "## What the outputs look like\n\n"
+            + OBSERVATIONS.get(task.name, "Not yet inspected by a person; see the samples below.")
+            + "\n",
             evaluation_section(task, metrics),
             reproduce,
         ]
@@ -187,9 +200,19 @@ def main() -> None:
     parser.add_argument("task")
     parser.add_argument("--run_dir", type=Path, help="The train.py output folder (default: runs/TASK).")
     parser.add_argument("--max_samples", type=int, default=100, help="Held-out pairs per dataset.")
+    parser.add_argument(
+        "--card_only",
+        action="store_true",
+        help="Only rewrite the zoo folder's card from its metrics.json (after editing OBSERVATIONS); no evaluation.",
+    )
     args = parser.parse_args()
     task = get_task(args.task)
     run_dir = args.run_dir or Path("runs") / task.name
+    if args.card_only:
+        metrics = json.loads((task.zoo_dir / "metrics.json").read_text())
+        (task.zoo_dir / "README.md").write_text(build_card(task, run_dir, metrics))
+        print(f"rewrote {task.zoo_dir / 'README.md'}")
+        return
     generator = Pix2PixGenerator.from_pretrained(run_dir)
     metrics = evaluate_task(generator, task, max_samples=args.max_samples)
     grid = sample_grid(generator, task, EVAL_SIZE)  # drawn inputs at the size the Space serves, halved to stay small
