@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from .drawing import mask_hole
+from .drawing import HOLE_COLOUR, mask_hole
 
 
 def _rng() -> np.random.Generator:
@@ -19,11 +19,34 @@ def _rng() -> np.random.Generator:
     return np.random.default_rng(int(torch.randint(0, 2**62, ())))
 
 
+def brush_hole(photo: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """The photo with a free-form hole of a few thick brush strokes in `HOLE_COLOUR`, like a mask painted in the
+    Space's inpainting editor."""
+    out = photo.convert("RGB")
+    width, height = out.size
+    draw = ImageDraw.Draw(out)
+    for _ in range(int(rng.integers(1, 4))):
+        points = [tuple(int(v) for v in rng.uniform(0.15, 0.85, 2) * (width, height))]
+        for _ in range(int(rng.integers(2, 6))):
+            step = rng.normal(0, 0.15, 2) * (width, height)
+            x, y = np.clip(np.add(points[-1], step), 0, (width - 1, height - 1))
+            points.append((int(x), int(y)))
+        brush = int(rng.uniform(0.04, 0.10) * min(width, height))
+        draw.line(points, fill=HOLE_COLOUR, width=brush, joint="curve")
+        for x, y in points:
+            draw.ellipse([x - brush // 2, y - brush // 2, x + brush // 2, y + brush // 2], fill=HOLE_COLOUR)
+    return out
+
+
 def masked_photo_input(inp: Image.Image, target: Image.Image) -> tuple[Image.Image, Image.Image]:
-    """Inpainting: the input is the target photo with a random grey hole, exactly as the Space and
-    `pix2pix_hub.drawing.mask_hole` make them (25-45% of each side, `HOLE_COLOUR`); the target is the photo."""
+    """Inpainting: the input is the target photo with a grey hole, half the time a rectangle exactly as
+    `pix2pix_hub.drawing.mask_hole` makes them (25-45% of each side), half the time painted brush strokes
+    (`brush_hole`), both in `HOLE_COLOUR` as the Space fills painted pixels; the target is the photo."""
     target = target.convert("RGB")
-    return mask_hole(target, seed=int(_rng().integers(0, 2**31))), target
+    rng = _rng()
+    if rng.random() < 0.5:
+        return mask_hole(target, seed=int(rng.integers(0, 2**31))), target
+    return brush_hole(target, rng), target
 
 
 def sketchify(edges: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -57,4 +80,4 @@ def sketch_input(inp: Image.Image, target: Image.Image) -> tuple[Image.Image, Im
     return sketchify(inp, _rng()), target
 
 
-__all__ = ["masked_photo_input", "sketch_input", "sketchify"]
+__all__ = ["brush_hole", "masked_photo_input", "sketch_input", "sketchify"]

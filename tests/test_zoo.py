@@ -138,7 +138,7 @@ def test_masked_photo_input_has_a_grey_hole_and_keeps_the_target():
     inp, target = masked_photo_input(Image.new("RGB", (128, 128)), photo)
     assert target.tobytes() == photo.tobytes()
     hole = np.all(np.asarray(inp) == HOLE_COLOUR, axis=-1)
-    assert 0.05 < hole.mean() < 0.25
+    assert 0.01 < hole.mean() < 0.4
     assert np.array_equal(np.asarray(inp)[~hole], np.asarray(photo)[~hole])
     torch.manual_seed(0)
     again, _ = masked_photo_input(Image.new("RGB", (128, 128)), photo)
