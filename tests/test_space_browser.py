@@ -103,7 +103,7 @@ def test_every_task_is_reachable_and_nothing_is_fetched_from_outside(page, app_u
 
 def test_drawn_sketch_is_translated(page, tmp_path):
     panel = open_tab(page, "edges2shoes")
-    panel.get_by_role("button", name="Brush").click()
+    panel.get_by_role("button", name="Brush", exact=True).click()
     box = panel.locator("canvas").first.bounding_box()
     x, y = box["x"] + box["width"] / 2 - 80, box["y"] + box["height"] / 2 - 40
     page.mouse.move(x, y)
@@ -118,6 +118,30 @@ def test_drawn_sketch_is_translated(page, tmp_path):
     shot = screenshot(page, tmp_path, "edges2shoes_sketch")
     STABLE_SCREENSHOT.parent.mkdir(exist_ok=True)
     shutil.copy(shot, STABLE_SCREENSHOT)
+
+
+def test_painted_label_map_is_translated(page, tmp_path):
+    panel = open_tab(page, "facades-labels2photo")
+    button = panel.get_by_role("button", name="Translate (facades-labels2photo)")
+    button.click()
+    before = np.asarray(output_image(page, panel))
+    src = panel.locator(".task-output img").get_attribute("src")
+    panel.get_by_role("button", name="Brush", exact=True).click()  # the first palette colour: "background"
+    box = panel.locator("canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 40, y - 40)
+    page.mouse.down()
+    for step in range(1, 9):
+        page.mouse.move(x - 40 + 10 * step, y - 40 + 10 * step)
+    page.mouse.up()
+    button.click()
+    page.wait_for_function(
+        "src => document.querySelector('[role=tabpanel]:not([hidden]) .task-output img')?.src !== src", arg=src
+    )
+    after = np.asarray(output_image(page, panel))
+    assert after.shape == before.shape == (256, 256, 3)
+    assert (after != before).any()
+    screenshot(page, tmp_path, "facades_painted")
 
 
 def test_uploaded_photo_is_colorized_at_its_size(page, tmp_path):
@@ -138,7 +162,7 @@ def test_painted_hole_becomes_the_inpainting_input(page, tmp_path):
     draw_input("day2night", 200, seed=3).crop((0, 0, 200, 140)).save(photo)
     panel = open_tab(page, "inpainting")
     panel.locator("input[type=file]").first.set_input_files(str(photo))
-    panel.get_by_role("button", name="Brush").click()
+    panel.get_by_role("button", name="Brush", exact=True).click()
     box = panel.locator("canvas").first.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x - 30, y)

@@ -102,7 +102,7 @@ def label_painter(task: Task) -> gr.ImageEditor:
         format="png",
         sources=["upload", "clipboard"],
         brush=gr.Brush(colors=[to_hex(tuple(c)) for c in palette.colors], color_mode="fixed", default_size=12),
-        eraser=False,
+        eraser=gr.Eraser(),  # eraser=False leaves Gradio 6.31's editor without any tools
         layers=False,
         canvas_size=CANVAS,
         transforms=(),
