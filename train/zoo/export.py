@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard
 from PIL import Image
 
+from pix2pix_hub.errors import Pix2PixHubError
+from pix2pix_hub.evaluation import evaluate
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.tasks import Task, eval_split_of, find_dataset_dir, get_task
 from pix2pix_hub.training.card import SAMPLES_FILE, sample_grid
@@ -47,6 +50,11 @@ PAPER_TASK_TRAINING = {
     "colorization": "colorization trained on ImageNet (1.2M images, about 6 epochs, batch 4)",
     "inpainting": "none for inpainting (its other models trained for 15 to 200 epochs on the full datasets)",
 }
+#: the paper's own measure per evaluation kind, as `pix2pix_hub.evaluation.evaluate` names it
+PAPER_MEASURES = {
+    "fcn": ("fcn_pixel_accuracy", "fcn_class_accuracy", "fcn_class_iou"),
+    "labels": ("pixel_accuracy", "class_accuracy", "class_iou"),
+}
 NO_PAPER_FIGURE = "The paper shows this task qualitatively only; it gives no figure to compare with."
 
 #: what a person sees in the outputs (the drawn samples, and held-out pairs looked at but not committed), per task
@@ -76,6 +84,21 @@ PHOTO_HALVES = {
     "edges2shoes": "shoe photos (B)",
     "edges2handbags": "handbag photos (B)",
 }
+
+
+def paper_measure(task: Task, run_dir: Path, max_samples: int) -> dict[str, float]:
+    """The paper's measure for the task (FCN-score, label accuracy) by `pix2pix_hub.evaluation`, on the same held-out
+    pairs; empty when the task has none or it cannot be computed yet (e.g. no bundled segmenter)."""
+    if task.evaluation not in PAPER_MEASURES:
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = evaluate(task.datasets[0], str(run_dir), task=task.name, max_images=max_samples, progress=False)
+        except Pix2PixHubError as exc:
+            print(f"{task.name}: the paper's measure could not be computed: {exc}")
+            return {}
+    return {key: float(result[key]) for key in PAPER_MEASURES[task.evaluation] if key in result}
 
 
 def log_summary(run_dir: Path) -> str:
@@ -114,7 +137,7 @@ def data_section(task: Task) -> str:
     return f"## Data\n\n{what} The subsets are described in the datasets' README.\n\n{terms}\n"
 
 
-def evaluation_section(task: Task, metrics: dict[str, dict[str, float]]) -> str:
+def evaluation_section(task: Task, metrics: dict[str, dict[str, float]], measure: dict[str, float]) -> str:
     """Markdown table of L1/PSNR/SSIM per dataset, the paper's figure and what is pending."""
     rows = "\n".join(
         f"| {name} | {eval_split_of(name) if name != 'all' else 'all'} | {m['num_images']:.0f} | {m['l1']:.4f} | "
@@ -125,7 +148,20 @@ def evaluation_section(task: Task, metrics: dict[str, dict[str, float]]) -> str:
     paper_training = PAPER_TASK_TRAINING.get(task.name) or "; ".join(PAPER_TRAINING[name] for name in task.datasets)
     meanings = "\n".join(f"- {name}: {text}" for name, text in METRIC_DESCRIPTIONS.items())
     pending = ""
-    if task.evaluation == "fcn":
+    if measure:
+        names = {
+            "pixel_accuracy": "per-pixel accuracy",
+            "class_accuracy": "per-class accuracy",
+            "class_iou": "class IoU",
+        }
+        values = ", ".join(f"{names[key.removeprefix('fcn_')]} {value:.2f}" for key, value in measure.items())
+        what = (
+            "FCN-score (the project's segmenter standing in for the paper's FCN-8s)"
+            if task.evaluation == "fcn"
+            else ("label accuracy (outputs decoded to the nearest palette colour)")
+        )
+        pending = f"**This model's {what}**, first 100 `{eval_split_of(task.datasets[0])}` pairs: {values}. "
+    elif task.evaluation == "fcn":
         pending = "The paper's FCN-score (a segmenter run on the outputs) is not computed for this card yet. "
     elif task.evaluation == "labels":
         pending = (
@@ -144,7 +180,9 @@ def evaluation_section(task: Task, metrics: dict[str, dict[str, float]]) -> str:
     )
 
 
-def build_card(task: Task, run_dir: Path, metrics: dict[str, dict[str, float]]) -> str:
+def build_card(
+    task: Task, run_dir: Path, metrics: dict[str, dict[str, float]], measure: dict[str, float] | None = None
+) -> str:
     """train.py's card with the zoo sections in place of its (empty) validation section."""
     card = ModelCard.load(run_dir / "README.md")
     command = (run_dir / "command.txt").read_text().strip() if (run_dir / "command.txt").is_file() else ""
@@ -162,7 +200,7 @@ def build_card(task: Task, run_dir: Path, metrics: dict[str, dict[str, float]]) 
             "## What the outputs look like\n\n"
             + OBSERVATIONS.get(task.name, "Not yet inspected by a person; see the samples below.")
             + "\n",
-            evaluation_section(task, metrics),
+            evaluation_section(task, metrics, measure or {}),
             reproduce,
         ]
     )
@@ -210,15 +248,17 @@ def main() -> None:
     run_dir = args.run_dir or Path("runs") / task.name
     if args.card_only:
         metrics = json.loads((task.zoo_dir / "metrics.json").read_text())
-        (task.zoo_dir / "README.md").write_text(build_card(task, run_dir, metrics))
+        measure = metrics.pop("paper_measure", {})
+        (task.zoo_dir / "README.md").write_text(build_card(task, run_dir, metrics, measure))
         print(f"rewrote {task.zoo_dir / 'README.md'}")
         return
     generator = Pix2PixGenerator.from_pretrained(run_dir)
     metrics = evaluate_task(generator, task, max_samples=args.max_samples)
     grid = sample_grid(generator, task, EVAL_SIZE)  # drawn inputs at the size the Space serves, halved to stay small
     grid.resize((grid.width // 2, grid.height // 2), Image.LANCZOS).save(run_dir / SAMPLES_FILE, optimize=True)
-    folder = export_to_zoo(run_dir, task, build_card(task, run_dir, metrics))
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    measure = paper_measure(task, run_dir, args.max_samples)
+    folder = export_to_zoo(run_dir, task, build_card(task, run_dir, metrics, measure))
+    (folder / "metrics.json").write_text(json.dumps({**metrics, "paper_measure": measure}, indent=2) + "\n")
     print(json.dumps({"task": task.name, "folder": str(folder), "metrics": metrics["all"]}))
     print(f"zoo weights now {zoo_size_bytes() / 2**20:.1f} MB in total")
 
