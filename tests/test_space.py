@@ -159,7 +159,7 @@ def test_unreachable_hub_means_unavailable_without_waiting(tmp_path, monkeypatch
     assert "Hub cannot be reached" in store.info(get_task("edges2shoes")).status
 
 
-def test_models_load_from_the_hub(tmp_path, hub_env):
+def test_models_load_from_the_hub_then_from_its_cache_offline(tmp_path, hub_env):
     push = """
 import json, torch
 from pix2pix_hub import Pix2PixGenerator, get_task
@@ -181,6 +181,8 @@ print(json.dumps({{"reachable": store.hub_reachable, "status": info.status, "siz
 """
     loaded = run_python(load, hub_env)
     assert loaded["reachable"] and "Hub model" in loaded["status"] and loaded["size"] == [40, 40]
+    cached = run_python(load, {**hub_env, "HF_HUB_OFFLINE": "1"})  # same cache, no network: served from the cache
+    assert not cached["reachable"] and "(cached)" in cached["status"] and cached["size"] == [40, 40]
 
 
 # ----- every endpoint through gradio_client ------------------------------------------------------------------------

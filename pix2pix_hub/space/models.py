@@ -66,7 +66,7 @@ class ModelStore:
 
     def __init__(self, zoo_dir: str | Path = ZOO_DIR, use_hub: bool = True, device: str | None = None):
         self.zoo_dir = Path(zoo_dir)
-        self.use_hub = use_hub and not constants.HF_HUB_OFFLINE
+        self.use_hub = use_hub
         self.device = device
         self._pipelines: dict[str, Pix2PixPipeline] = {}
         self._task_locks = {name: threading.Lock() for name in TASKS}
@@ -79,8 +79,8 @@ class ModelStore:
 
     @cached_property
     def hub_reachable(self) -> bool:
-        """Whether the Hub answers within `HUB_PROBE_TIMEOUT` seconds (asked once per store)."""
-        if not self.use_hub:
+        """Whether the Hub answers within `HUB_PROBE_TIMEOUT` seconds (asked once per store; never when offline)."""
+        if not self.use_hub or constants.HF_HUB_OFFLINE:
             return False
         try:
             get_session().head(constants.ENDPOINT, timeout=HUB_PROBE_TIMEOUT)
@@ -93,16 +93,15 @@ class ModelStore:
         folder = self.local_dir(task)
         if (folder / constants.CONFIG_NAME).is_file():
             return ModelInfo(str(folder), f"bundled model `{folder.name}`", card_summary(folder / "README.md"))
-        cached_card = try_to_load_from_cache(task.hub_repo_id, "README.md") if self.use_hub else None
-        if isinstance(cached_card, str):
-            return ModelInfo(
-                task.hub_repo_id, f"Hub model `{task.hub_repo_id}` (cached)", card_summary(Path(cached_card))
-            )
+        if self.use_hub and isinstance(try_to_load_from_cache(task.hub_repo_id, constants.CONFIG_NAME), str):
+            card = try_to_load_from_cache(task.hub_repo_id, "README.md")
+            note = card_summary(Path(card)) if isinstance(card, str) else ""
+            return ModelInfo(task.hub_repo_id, f"Hub model `{task.hub_repo_id}` (cached)", note)
         if task.note:
             return ModelInfo(None, task.note)
         if self.hub_reachable:
             return ModelInfo(task.hub_repo_id, f"Hub model `{task.hub_repo_id}`, downloaded on first use")
-        where = "and the Hub cannot be reached" if self.use_hub else "and the Hub is off"
+        where = "and the Hub cannot be reached" if self.use_hub else "and the Hub is not used"
         return ModelInfo(None, f"not trained yet (no bundled `{folder.name}` folder {where}).")
 
     def load(self, task: Task) -> Pix2PixPipeline:
