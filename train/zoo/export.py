@@ -64,6 +64,8 @@ OBSERVATIONS = {
     "convolutions and little texture.",
     "edges2shoes": "A shoe-shaped, mostly dark brown or black fill that follows the outline, with soft edges and a "
     "smear below the sole; no material detail or colour variety yet.",
+    "cityscapes-labels2photo": "Dark, grey-green, blurry street scenes whose layout follows the labels (road, "
+    "buildings, sky, car-shaped blobs) with a faint checkerboard grid; no colour or texture detail yet.",
     "maps-aerial2map": "Close to mode collapse: mostly the map's pale background with faint yellow patches; roads, "
     "parks and water are not yet drawn. Its PSNR looks good only because map tiles are mostly flat background.",
 }
