@@ -82,19 +82,20 @@ class PlainLoop:
 
 
 class ProjectLoop:
-    """train/train.py's step: Accelerate-prepared channels_last models, fused Adam, pix2pix_hub.training steps."""
+    """train/train.py's step: Accelerate-prepared models, fused Adam, pix2pix_hub.training's D and G steps."""
 
     def __init__(self, config: Config):
         self.accelerator = Accelerator(cpu=True)
         generator, discriminator = build(config)
-        models = [m.to(memory_format=torch.channels_last) for m in (generator, discriminator)]
-        optimizers = [make_optimizer(m.parameters(), 2e-4, (0.5, 0.999), self.accelerator.device) for m in models]
-        self.generator, self.discriminator, self.opt_g, self.opt_d = self.accelerator.prepare(*models, *optimizers)
+        optimizers = [
+            make_optimizer(m.parameters(), 2e-4, (0.5, 0.999), self.accelerator.device)
+            for m in (generator, discriminator)
+        ]
+        prepared = self.accelerator.prepare(generator, discriminator, *optimizers)
+        self.generator, self.discriminator, self.opt_g, self.opt_d = prepared
         self.objective = Objective()
 
     def step(self, real_a: torch.Tensor, real_b: torch.Tensor) -> None:
-        real_a = real_a.contiguous(memory_format=torch.channels_last)
-        real_b = real_b.contiguous(memory_format=torch.channels_last)
         fake_b = self.generator(real_a)
         discriminator_step(self.accelerator, self.discriminator, self.opt_d, real_a, real_b, fake_b, self.objective)
         generator_step(self.accelerator, self.discriminator, self.opt_g, real_a, real_b, fake_b, self.objective)

@@ -346,7 +346,8 @@ def main(args: argparse.Namespace) -> Path:
         generator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(generator)
         if discriminator is not None:
             discriminator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
-    models = [m.to(memory_format=torch.channels_last) for m in (generator, discriminator) if m is not None]
+    # NCHW on purpose: channels_last made the training step ~10% slower on the AVX2 CPU we measured (it helps inference)
+    models = [m for m in (generator, discriminator) if m is not None]
 
     betas = (args.adam_beta1, args.adam_beta2)
     optimizers = [make_optimizer(m.parameters(), args.learning_rate, betas, accelerator.device) for m in models]
@@ -408,8 +409,7 @@ def main(args: argparse.Namespace) -> Path:
         loader.set_epoch(epoch)
         for batch in loader:
             skipped.update(batch["bad"])
-            condition = batch["input"].contiguous(memory_format=torch.channels_last)
-            target = batch["target"].contiguous(memory_format=torch.channels_last)
+            condition, target = batch["input"], batch["target"]
             with accelerator.accumulate(*models):
                 fake = generator(condition)
                 losses = {}
@@ -514,8 +514,6 @@ def save_model_folder(accelerator, output_dir, generator, discriminator, ema, ta
     if ema is not None:
         ema.copy_to(model_g.parameters())
     models = [model_g] + ([accelerator.unwrap_model(discriminator)] if discriminator is not None else [])
-    for model in models:
-        model.to(memory_format=torch.contiguous_format)
     repo_id = args.hub_model_id or (task.hub_repo_id if task and args.push_to_hub else None)
     try:
         model_g.save_pretrained(output_dir)
