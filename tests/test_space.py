@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import socket
 from pathlib import Path
 
 import gradio as gr
@@ -48,7 +49,30 @@ def tiny_zoo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(tiny_zoo) -> Client:
+def contacted_hosts() -> list[str]:
+    """Every host this process looks up or connects to while the module's app starts and serves; the test's own
+    gradio_client is kept off the network (its Hub agent-registry fetch and telemetry), so what is left is the app."""
+    hosts: list[str] = []
+    connect, getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def recording_connect(sock, address):
+        hosts.append(str(address[0]) if isinstance(address, tuple) else str(address))
+        return connect(sock, address)
+
+    def recording_getaddrinfo(host, *args, **kwargs):
+        hosts.append(str(host))
+        return getaddrinfo(host, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(constants, "HF_HUB_OFFLINE", True)
+        patch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
+        patch.setattr(socket.socket, "connect", recording_connect)
+        patch.setattr(socket, "getaddrinfo", recording_getaddrinfo)
+        yield hosts
+
+
+@pytest.fixture(scope="module")
+def client(tiny_zoo, contacted_hosts) -> Client:
     demo = build_app(ModelStore(tiny_zoo, use_hub=False))
     demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, share=False, quiet=True)
     try:
@@ -154,6 +178,7 @@ def test_card_summary_skips_front_matter_and_headings(tmp_path):
 
 def test_unreachable_hub_means_unavailable_without_waiting(tmp_path, monkeypatch):
     monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # so the probe really runs
     store = ModelStore(tmp_path, use_hub=True)
     assert not store.hub_reachable
     assert "Hub cannot be reached" in store.info(get_task("edges2shoes")).status
@@ -186,6 +211,11 @@ print(json.dumps({{"reachable": store.hub_reachable, "status": info.status, "siz
 
 
 # ----- every endpoint through gradio_client ------------------------------------------------------------------------
+
+
+def test_the_app_contacts_only_this_machine(client, contacted_hosts, tmp_path):
+    client.predict(handle_file(input_file(tmp_path, "edges2shoes")), api_name="/edges2shoes")
+    assert contacted_hosts and set(contacted_hosts) <= {"127.0.0.1", "localhost", "::1"}, set(contacted_hosts)
 
 
 def test_every_task_has_an_endpoint(client):
