@@ -31,7 +31,7 @@ class ModelUnavailable(Pix2PixHubError):
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """Where a task's model would come from, known without loading it or touching the network."""
+    """Where a task's model would come from, known without loading it (at most one short Hub probe)."""
 
     source: str | None
     #: short text for the UI: where the model comes from, or why there is none (then "<task> has no model: <status>")
