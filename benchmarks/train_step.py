@@ -111,14 +111,15 @@ def batch(config: Config) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def peak_memory_mb(loop: str, config_name: str, threads: int) -> float:
-    """Peak RSS (MB) of a fresh process running 3 steps of one loop on one config."""
+    """Peak resident memory (MB, VmHWM) of a fresh process running 3 steps of one loop on one config.
+    (`ru_maxrss` would not do: Linux carries it over from the forking parent.)"""
     code = (
-        "import resource, sys, torch; sys.argv = ['x']; "
+        "import sys, torch; sys.argv = ['x']; "
         f"torch.set_num_threads({threads}); "
         "import benchmarks.train_step as b; "
         f"c = b.CONFIGS[{config_name!r}]; l = b.LOOPS[{loop!r}](c); x, y = b.batch(c); "
         "[l.step(x, y) for _ in range(3)]; "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        "print([int(s.split()[1]) for s in open('/proc/self/status') if s.startswith('VmHWM')][0] / 1024)"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "PYTHONPATH": root}
