@@ -39,10 +39,10 @@ class Config:
     num_downs: int
 
 
-#: paper: the reference's facades settings; zoo: what model_zoo/ trains (see docs/training.md for the choice)
+#: paper: the reference's facades settings; zoo: the recipe of train/zoo/train_task.sh (docs/zoo.md says why)
 CONFIGS = {
     "paper": Config(size=256, batch_size=1, ngf=64, ndf=64, num_downs=8),
-    "zoo": Config(size=128, batch_size=4, ngf=32, ndf=32, num_downs=7),
+    "zoo": Config(size=256, batch_size=2, ngf=16, ndf=16, num_downs=8),
 }
 
 
