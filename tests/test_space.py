@@ -184,6 +184,7 @@ def test_unreachable_hub_means_unavailable_without_waiting(tmp_path, monkeypatch
     assert "Hub cannot be reached" in store.info(get_task("edges2shoes")).status
 
 
+@pytest.mark.slow
 def test_models_load_from_the_hub_then_from_its_cache_offline(tmp_path, hub_env):
     push = """
 import json, torch

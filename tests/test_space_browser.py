@@ -24,9 +24,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 STABLE_SCREENSHOT = REPO_ROOT / "outputs" / "space_screenshot.png"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright for Python is not installed")
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).is_file(), reason="no Chromium here (apt-get install -y chromium); the browser test needs it"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).is_file(), reason="no Chromium here (apt-get install -y chromium); the browser test needs it"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
