@@ -100,39 +100,74 @@ def draw_street_labels(size: int = 256, seed: int = 0) -> Image.Image:
 
 
 def _shoe_outline(draw: ImageDraw.ImageDraw, size: int, rng: np.random.Generator, width: int) -> None:
+    """Side view, toe to the left: a sneaker, a boot (raised shaft) or a heeled shoe (sloped sole, heel block)."""
     s = size / 256
-    heel = rng.uniform(0, 40) * s  # from flat sneaker to heeled shoe
-    toe_y = 190 * s
-    outline = [
-        (30 * s, toe_y),
-        (60 * s, 150 * s),
-        (120 * s, 120 * s),
-        (150 * s, 80 * s - heel / 2),
-        (200 * s, 70 * s - heel / 2),
-        (225 * s, 90 * s),
-        (230 * s, 170 * s - heel),
-        (220 * s, 200 * s),
-        (40 * s, 205 * s),
-        (30 * s, toe_y),
+    shaft = rng.uniform(40, 75) if rng.random() < 0.35 else 0.0
+    heel = rng.uniform(25, 50) if not shaft and rng.random() < 0.5 else 0.0
+    toe, ground = rng.uniform(15, 30), 205.0
+    upper = [
+        (toe, ground - 5),
+        (toe - 3, ground - 20),
+        (toe + 15, ground - 38),
+        (80, ground - 52 - heel / 3),
+        (125, ground - 78 - heel / 2),
+        (145, 100 - shaft),
+        (215, 95 - shaft),
+        (232, 130 - shaft / 2),
+        (234, ground - heel),
     ]
-    draw.line(outline, fill=0, width=width, joint="curve")
-    draw.line([(30 * s, 195 * s), (225 * s, 190 * s)], fill=0, width=width)  # sole
-    for i in range(int(rng.integers(3, 6))):  # laces
-        x = (110 + 14 * i) * s
-        draw.line([(x, (125 - 8 * i) * s), (x + 12 * s, (135 - 8 * i) * s)], fill=0, width=width)
+    sole = [(200, ground - heel), (95, ground - 2), (toe, ground - 5)] if heel else [(toe + 5, ground)]
+    draw.line([(x * s, y * s) for x, y in upper + sole], fill=0, width=width, joint="curve")
+    if heel:
+        draw.polygon(
+            [
+                (x * s, y * s)
+                for x, y in [(208, ground - heel), (232, ground - heel), (228, ground + 20), (220, ground + 20)]
+            ],
+            outline=0,
+            width=width,
+        )
+    else:
+        draw.line([((toe + 5) * s, (ground - 10) * s), (234 * s, (ground - 10) * s)], fill=0, width=width)
+    for i in range(int(rng.integers(3, 6))):  # laces (or a buckle strap) across the instep
+        x, y = 100 + 9 * i, ground - 62 - heel / 2 - 11 * i - shaft * i / 10
+        draw.line([(x * s, y * s), ((x + 14) * s, (y + 6) * s)], fill=0, width=width)
 
 
 def _handbag_outline(draw: ImageDraw.ImageDraw, size: int, rng: np.random.Generator, width: int) -> None:
+    """Front view: a trapezoid body with one arched handle or two short ones, and a flap with a clasp."""
     s = size / 256
-    flare = rng.uniform(0, 25) * s
-    top, bottom = 95 * s, 215 * s
-    draw.polygon(
-        [(60 * s + flare, top), (196 * s - flare, top), (225 * s, bottom), (31 * s, bottom)], outline=0, width=width
-    )
-    handle_h = rng.uniform(40, 70) * s
-    draw.arc([85 * s, top - handle_h, 171 * s, top + handle_h], 180, 360, fill=0, width=width)
-    draw.line([(50 * s, 130 * s), (206 * s, 130 * s)], fill=0, width=width)  # flap
-    draw.rectangle([120 * s, 125 * s, 136 * s, 140 * s], outline=0, width=width)  # clasp
+    top, bottom = rng.uniform(85, 110), rng.uniform(205, 225)
+    top_half, bottom_half = rng.uniform(45, 70), rng.uniform(85, 105)
+
+    def edge_x(y: float) -> float:  # half-width of the body at height y
+        return top_half + (bottom_half - top_half) * (y - top) / (bottom - top)
+
+    body = [(128 - top_half, top), (128 + top_half, top), (128 + bottom_half, bottom), (128 - bottom_half, bottom)]
+    draw.polygon([(x * s, y * s) for x, y in body], outline=0, width=width)
+    handle_h = rng.uniform(35, 70)
+    if rng.random() < 0.5:
+        draw.arc(
+            [(128 - top_half * 0.6) * s, (top - handle_h) * s, (128 + top_half * 0.6) * s, (top + handle_h) * s],
+            180,
+            360,
+            fill=0,
+            width=width,
+        )
+    else:
+        for cx in (128 - top_half * 0.45, 128 + top_half * 0.45):
+            draw.arc(
+                [(cx - 15) * s, (top - handle_h * 0.6) * s, (cx + 15) * s, (top + handle_h * 0.6) * s],
+                180,
+                360,
+                fill=0,
+                width=width,
+            )
+    flap_y = top + (bottom - top) * rng.uniform(0.3, 0.45)
+    flap = [(128 - edge_x(flap_y), flap_y), (128, flap_y + rng.uniform(0, 20)), (128 + edge_x(flap_y), flap_y)]
+    draw.line([(x * s, y * s) for x, y in flap], fill=0, width=width)
+    clasp_y = flap[1][1]
+    draw.rectangle([120 * s, (clasp_y - 6) * s, 136 * s, (clasp_y + 8) * s], outline=0, width=width)
 
 
 def draw_edges(size: int = 256, seed: int = 0, obj: str = "shoe", sketchy: bool = False) -> Image.Image:
