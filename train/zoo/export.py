@@ -66,6 +66,8 @@ OBSERVATIONS = {
     "smear below the sole; no material detail or colour variety yet.",
     "cityscapes-labels2photo": "Dark, grey-green, blurry street scenes whose layout follows the labels (road, "
     "buildings, sky, car-shaped blobs) with a faint checkerboard grid; no colour or texture detail yet.",
+    "cityscapes-photo2labels": "Label maps with road, cars, vegetation, buildings and sky in roughly the right "
+    "places, soft blotchy boundaries and colours between palette entries; poles, signs and people are missed.",
     "maps-aerial2map": "Close to mode collapse: mostly the map's pale background with faint yellow patches; roads, "
     "parks and water are not yet drawn. Its PSNR looks good only because map tiles are mostly flat background.",
 }
