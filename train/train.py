@@ -499,12 +499,18 @@ def objective_description(objective: Objective) -> str:
 
 
 def keep_log_until(log_path: Path, step: int) -> None:
-    """Drop log lines past `step` (written by an interrupted run after its last checkpoint), so the log reads as
-    one run."""
+    """Drop log lines past `step` (written by an interrupted run after its last checkpoint) and a line cut short by
+    a kill, so the log reads as one run."""
     if not log_path.exists():
         return
-    lines = [line for line in log_path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
-    log_path.write_text("".join(line + "\n" for line in lines))
+    kept = []
+    for line in log_path.read_text().splitlines():
+        try:
+            if json.loads(line)["step"] <= step:
+                kept.append(line)
+        except (json.JSONDecodeError, KeyError):
+            continue
+    log_path.write_text("".join(line + "\n" for line in kept))
 
 
 def save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args) -> None:
