@@ -68,6 +68,8 @@ OBSERVATIONS = {
     "buildings, sky, car-shaped blobs) with a faint checkerboard grid; no colour or texture detail yet.",
     "cityscapes-photo2labels": "Label maps with road, cars, vegetation, buildings and sky in roughly the right "
     "places, soft blotchy boundaries and colours between palette entries; poles, signs and people are missed.",
+    "edges2handbags": "Bag-shaped fills in one greyish-brown tone that follow the outline, with the edges still "
+    "visible as dark lines and blurred borders; every bag gets nearly the same colour (little variety).",
     "maps-aerial2map": "Close to mode collapse: mostly the map's pale background with faint yellow patches; roads, "
     "parks and water are not yet drawn. Its PSNR looks good only because map tiles are mostly flat background.",
 }
