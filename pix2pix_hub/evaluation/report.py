@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .segmenter import PAPER_GROUND_TRUTH_SCORES
+
 
 @dataclass
 class ImageRecord:
@@ -29,8 +31,9 @@ REPORT_FILE = "index.html"
 #: photo -> labels table; rows of (method, per-pixel, per-class, class IoU)
 PAPER_SCORES: dict[str, list[tuple[str, float, float, float]]] = {
     "cityscapes-labels2photo": [
+        ("pix2pix L1 (paper)", 0.42, 0.15, 0.11),
         ("pix2pix L1+cGAN (paper)", 0.66, 0.23, 0.17),
-        ("ground truth (paper)", 0.80, 0.26, 0.21),
+        ("ground truth (paper's FCN-8s on real photos)", *PAPER_GROUND_TRUTH_SCORES["cityscapes"]),
     ],
     "cityscapes-photo2labels": [
         ("pix2pix L1 (paper)", 0.86, 0.42, 0.35),
