@@ -70,6 +70,10 @@ OBSERVATIONS = {
     "places, soft blotchy boundaries and colours between palette entries; poles, signs and people are missed.",
     "edges2handbags": "Bag-shaped fills in one greyish-brown tone that follow the outline, with the edges still "
     "visible as dark lines and blurred borders; every bag gets nearly the same colour (little variety).",
+    "maps-map2aerial": "Dark grey-green aerial texture in which the street grid shows faintly as lines; no "
+    "buildings, trees or water are rendered (water and parks come out as the same dark texture).",
+    "sketch2photo": "Brownish object-shaped blobs that follow the sketch's outline, with strong vertical stripe "
+    "(checkerboard) artefacts; the weakest model of the zoo so far, and one that most needs a longer run.",
     "maps-aerial2map": "Close to mode collapse: mostly the map's pale background with faint yellow patches; roads, "
     "parks and water are not yet drawn. Its PSNR looks good only because map tiles are mostly flat background.",
 }
