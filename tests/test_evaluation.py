@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import math
 import warnings
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import SHARED_DATA
+from conftest import REPO_ROOT, SHARED_DATA
 from PIL import Image
 
 from pix2pix_hub.cli import main as cli_main
@@ -27,13 +28,15 @@ from pix2pix_hub.palettes import IGNORE_INDEX, PALETTES, OffPaletteWarning, deco
 evaluate_module = importlib.import_module("pix2pix_hub.evaluation.evaluate")
 
 
-def label_pair_dir(root: Path, count: int = 5, size: int = 64, palette: str = "cityscapes") -> Path:
-    """A pix2pix folder with val/ pairs: A a textured 'photo', B its exact label map in `palette` (PNG)."""
+def label_pair_dir(
+    root: Path, count: int = 5, size: int = 64, palette: str = "cityscapes", splits: tuple[str, ...] = ("val",)
+) -> Path:
+    """A pix2pix folder of pairs per split: A a textured 'photo', B its exact label map in `palette` (PNG)."""
     rng = np.random.default_rng(0)
-    folder = root / "pairs" / "val"
-    folder.mkdir(parents=True)
     num_classes = PALETTES[palette].num_classes
-    for i in range(count):
+    for split, i in ((split, i) for split in splits for i in range(count)):
+        folder = root / "pairs" / split
+        folder.mkdir(parents=True, exist_ok=True)
         ids = np.zeros((size, size), dtype=np.int64)
         for _ in range(4):
             y, x = rng.integers(0, size - 8, 2)
@@ -42,7 +45,7 @@ def label_pair_dir(root: Path, count: int = 5, size: int = 64, palette: str = "c
         photo = np.clip(labels * 0.7 + 40 + rng.normal(0, 10, labels.shape), 0, 255).astype(np.uint8)
         pair = np.concatenate([photo, labels], axis=1)
         Image.fromarray(pair).save(folder / f"{i + 1}.png")
-    return folder.parent
+    return root / "pairs"
 
 
 def tiny_generator_dir(root: Path) -> Path:
@@ -159,6 +162,34 @@ def test_fcn_score_of_perfect_photos():
     assert fcn.update(photos, ids[None]) == [1.0]
     result = fcn.compute()
     assert result["fcn_pixel_accuracy"] == result["fcn_class_accuracy"] == result["fcn_class_iou"] == 1.0
+
+
+def test_train_segmenter_script_trains_and_resumes(tmp_path):
+    spec = importlib.util.spec_from_file_location("train_segmenter", REPO_ROOT / "train" / "train_segmenter.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    data = label_pair_dir(tmp_path, count=6, splits=("train", "val"))
+    out = tmp_path / "seg"
+    flags = [
+        "--dataset",
+        str(data),
+        "--holdout",
+        "2",
+        "--batch_size",
+        "2",
+        "--image_size",
+        "64",
+        "--base_channels",
+        "4",
+    ]
+    script.main(script.parse_args([*flags, "--epochs", "1", "--output_dir", str(out)]))
+    assert json.loads((out / "checkpoints" / "checkpoint-1" / script.STATE_FILE).read_text())["epoch"] == 1
+    script.main(script.parse_args([*flags, "--epochs", "2", "--output_dir", str(out)]))  # resumes after epoch 1
+    assert sorted(p.name for p in (out / "checkpoints").glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["train_pairs"] == 4 and scores["holdout_pairs"] == 2 and set(scores["scores"]) == {"holdout", "val"}
+    model = LabelSegmenter.from_pretrained(out)
+    assert model.palette.name == "cityscapes" and "paper's FCN-8s" in (out / "README.md").read_text()
 
 
 # the evaluate function and command

@@ -29,7 +29,6 @@ from pix2pix_hub.data import load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.evaluation.metrics import LabelScores
 from pix2pix_hub.evaluation.segmenter import LabelSegmenter, segmenter_card_kwargs
-from pix2pix_hub.images import pil_to_tensor
 from pix2pix_hub.palettes import IGNORE_INDEX, decode_labels
 from pix2pix_hub.tasks import TASKS, find_dataset_dir, get_task
 
@@ -66,7 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def load_split(
     folder: Path, split: str, task_name: str, start: int = 0, stop: int | None = None, cache_dir: Path | None = None
 ):
-    """Photos (N, 3, S, S) in [-1, 1] and decoded label ids (N, S, S) uint8 of a split's pairs [start:stop].
+    """Photos (N, 3, S, S) and decoded label ids (N, S, S) of a split's pairs [start:stop], both uint8 (compact).
 
     With `cache_dir`, the decoded tensors are kept there so that a resumed run skips decoding.
     """
@@ -79,7 +78,7 @@ def load_split(
     photos, labels = [], []
     for row in tqdm(rows, desc=f"decoding {split}[{start}:{stop}]", leave=False, mininterval=30):
         # labels -> photo task: the input is the label map, the target the photo
-        photos.append(pil_to_tensor(row["target"]))
+        photos.append(torch.from_numpy(np.array(row["target"].convert("RGB"))).permute(2, 0, 1))
         labels.append(torch.from_numpy(decode_labels(row["input"], task.palette, name=row["name"]).astype(np.uint8)))
     if not photos:
         raise Pix2PixHubError(f"{folder}/{split}[{start}:{stop}]: no pairs")
@@ -88,6 +87,11 @@ def load_split(
         cache.parent.mkdir(parents=True, exist_ok=True)
         torch.save(result, cache)
     return result
+
+
+def to_unit_range(photos: torch.Tensor) -> torch.Tensor:
+    """uint8 photos -> float in [-1, 1], the generator's output range the segmenter sees at evaluation."""
+    return photos.float() / 127.5 - 1
 
 
 def augment(photos: torch.Tensor, labels: torch.Tensor, max_scale: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -111,7 +115,7 @@ def score(model: LabelSegmenter, photos: torch.Tensor, labels: torch.Tensor, bat
     model.eval()
     scores = LabelScores(model.num_classes)
     for i in range(0, len(photos), batch_size):
-        scores.update(model.predict(photos[i : i + batch_size]), labels[i : i + batch_size].long())
+        scores.update(model.predict(to_unit_range(photos[i : i + batch_size])), labels[i : i + batch_size].long())
     return scores.compute()
 
 
@@ -162,7 +166,7 @@ def main(args: argparse.Namespace) -> None:
         total = 0.0
         for step in progress:
             index = order[step * args.batch_size : (step + 1) * args.batch_size]
-            photos, labels = augment(train_photos[index], train_labels[index], args.max_scale)
+            photos, labels = augment(to_unit_range(train_photos[index]), train_labels[index], args.max_scale)
             loss = F.cross_entropy(model(photos), labels, ignore_index=IGNORE_INDEX)
             optimizer.zero_grad()
             accelerator.backward(loss)
