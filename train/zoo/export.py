@@ -74,6 +74,9 @@ OBSERVATIONS = {
     "buildings, trees or water are rendered (water and parks come out as the same dark texture).",
     "sketch2photo": "Brownish object-shaped blobs that follow the sketch's outline, with strong vertical stripe "
     "(checkerboard) artefacts; the weakest model of the zoo so far, and one that most needs a longer run.",
+    "colorization": "Sharp, faithful copies of the grayscale input with only a faint warm (sepia) tint: it has "
+    "learnt to keep the structure but adds almost no colour yet. Its high PSNR and SSIM come from the unchanged "
+    "luminance, not from colour.",
     "maps-aerial2map": "Close to mode collapse: mostly the map's pale background with faint yellow patches; roads, "
     "parks and water are not yet drawn. Its PSNR looks good only because map tiles are mostly flat background.",
 }
