@@ -77,6 +77,9 @@ OBSERVATIONS = {
     "colorization": "Sharp, faithful copies of the grayscale input with only a faint warm (sepia) tint: it has "
     "learnt to keep the structure but adds almost no colour yet. Its high PSNR and SSIM come from the unchanged "
     "luminance, not from colour.",
+    "inpainting": "Fills the hole with a blurry patch of roughly the surrounding tone, and, a flaw of this short "
+    "run, desaturates the whole image (outputs are nearly grayscale). Pasting the output into the hole only "
+    "(keeping the input's own pixels elsewhere) hides the second flaw.",
     "maps-aerial2map": "Close to mode collapse: mostly the map's pale background with faint yellow patches; roads, "
     "parks and water are not yet drawn. Its PSNR looks good only because map tiles are mostly flat background.",
 }
