@@ -2,7 +2,7 @@
 # Train one zoo model on CPU and export it to model_zoo/TASK (fp16 weights, config, card, metrics).
 #
 #   train/zoo/train_task.sh TASK            # e.g. facades-labels2photo; rerun the same command to resume
-#   STEPS=2000 train/zoo/train_task.sh TASK # a longer run (the default is the short CPU budget below)
+#   STEPS=2000 RUNS_DIR=runs/long train/zoo/train_task.sh TASK  # a longer run, in a new folder
 #
 # Every zoo model shares one recipe, chosen by measuring quality per CPU-hour (docs/zoo.md): a U-Net with ngf 16
 # (3.4M parameters, 6.8 MB in fp16, so all ten fit the 80 MB budget), a 70x70 PatchGAN with ndf 16 (not shipped),
@@ -18,6 +18,18 @@ PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 RUN=${RUNS_DIR:-runs}/$TASK
 STEPS=${STEPS:-400}
 mkdir -p "$RUN"
+# a checkpoint restores its run's learning-rate schedule, so resuming with another STEPS would run past its end
+"$PYTHON" - "$RUN" "$STEPS" <<'PY'
+import sys
+from pix2pix_hub.training import latest_checkpoint
+from pix2pix_hub.training.checkpoints import read_checkpoint_state
+
+run, steps = sys.argv[1], int(sys.argv[2])
+checkpoint = latest_checkpoint(f"{run}/checkpoints")
+if checkpoint is not None and read_checkpoint_state(checkpoint)["args"]["max_train_steps"] != steps:
+    sys.exit(f"train_task.sh: {checkpoint} belongs to a run of other length; resume it with its own STEPS, or "
+             "train this length in a new folder (RUNS_DIR=runs/long).")
+PY
 
 DATA=()
 case "$TASK" in
