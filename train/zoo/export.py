@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -207,8 +208,14 @@ def build_card(
     card = ModelCard.load(run_dir / "README.md")
     command = (run_dir / "command.txt").read_text().strip() if (run_dir / "command.txt").is_file() else ""
     command = command.replace(f"{Path.cwd()}/", "")  # this machine's checkout -> repository-relative paths
+    steps = re.search(r"--max_train_steps (\d+)", command)
+    output = re.search(r"--output_dir (\S+)", command)
+    env = f"STEPS={steps.group(1)} " if steps else ""
+    env += (
+        f"RUNS_DIR={Path(output.group(1)).parent} " if output and Path(output.group(1)).parent != Path("runs") else ""
+    )
     reproduce = (
-        f"## Reproduce\n\n```bash\ntrain/zoo/train_task.sh {task.name}\n```\n\nwhich ran (resumable; rerun to go "
+        f"## Reproduce\n\n```bash\n{env}train/zoo/train_task.sh {task.name}\n```\n\nwhich ran (resumable; rerun to go "
         f"on from the last checkpoint):\n\n```bash\n{command}\n```\n\nTraining log: {log_summary(run_dir)}\n"
     )
     zoo = "\n".join(
