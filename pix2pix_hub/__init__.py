@@ -8,6 +8,7 @@ from .tasks import TASKS, Task, get_task
 
 __all__ = [
     "TASKS",
+    "LabelSegmenter",
     "PairedTransform",
     "PatchGANDiscriminator",
     "Pix2PixGenerator",
@@ -20,3 +21,12 @@ __all__ = [
     "open_pairs",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """`LabelSegmenter` (the FCN-score network) is imported on first use: evaluation pulls in torchmetrics."""
+    if name == "LabelSegmenter":
+        from .evaluation.segmenter import LabelSegmenter
+
+        return LabelSegmenter
+    raise AttributeError(f"module 'pix2pix_hub' has no attribute {name!r}")

@@ -176,3 +176,12 @@ def test_saving_a_loaded_model_keeps_its_card_unless_new_card_arguments_are_give
     loaded.save_pretrained(tmp_path / "new", model_card_kwargs={"summary": "Fine-tuned on Y."})
     text = (tmp_path / "new" / "README.md").read_text()
     assert "Fine-tuned on Y." in text and "Trained on X." not in text
+
+
+def test_segmenter_card_import_line_works_without_loading_evaluation_eagerly():
+    import subprocess
+    import sys
+
+    code = "import sys, pix2pix_hub; a = 'torchmetrics' in sys.modules; from pix2pix_hub import LabelSegmenter; print(a)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "False"
