@@ -21,7 +21,7 @@ import torch
 
 from pix2pix_hub import Pix2PixGenerator, Pix2PixPipeline
 from pix2pix_hub.images import load_image, pil_to_tensor, tensor_to_uint8
-from pix2pix_hub.pipeline import bf16_is_fast
+from pix2pix_hub.pipeline import DEFAULT_BATCH_SIZE, bf16_is_fast
 
 
 def draw_inputs(folder: Path, count: int, size: int = 256) -> list[Path]:
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=32, help="images in the folder")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
     parser.add_argument("--ngf", type=int, default=64, help="generator width (64 = the paper's)")
-    parser.add_argument("--batch-size", type=int, default=4, help="pipeline batch size")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pipeline batch size")
     args = parser.parse_args()
 
     torch.manual_seed(0)

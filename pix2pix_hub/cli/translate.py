@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..pipeline import Pix2PixPipeline
+from ..pipeline import DEFAULT_BATCH_SIZE, Pix2PixPipeline
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -12,7 +12,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("model", help="task name (its bundled zoo model), model folder, or Hub repo id")
     parser.add_argument("inputs", nargs="+", help="image files and/or folders of images")
     parser.add_argument("-o", "--output", required=True, help="folder for the outputs (PNG, same file stems)")
-    parser.add_argument("--batch-size", type=int, default=4, help="images per forward pass (same-size images batch)")
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="images per forward pass (same-size images batch)"
+    )
     parser.add_argument(
         "--paper-mode", action="store_true", help="dropout and batch statistics at test time, as the paper"
     )
