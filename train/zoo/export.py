@@ -82,8 +82,9 @@ OBSERVATIONS = {
     "inpainting": "Fills the hole with a blurry patch of roughly the surrounding tone, and, a flaw of this short "
     "run, desaturates the whole image (outputs are nearly grayscale). Pasting the output into the hole only "
     "(keeping the input's own pixels elsewhere) hides the second flaw.",
-    "maps-aerial2map": "Close to mode collapse: mostly the map's pale background with faint yellow patches; roads, "
-    "parks and water are not yet drawn. Its PSNR looks good only because map tiles are mostly flat background.",
+    "maps-aerial2map": "Close to mode collapse even after 1000 steps (400 gave the same): mostly the map's pale "
+    "background with faint hints of the street grid and a few green patches; roads, parks and water are not drawn "
+    "yet. Its PSNR looks good only because map tiles are mostly flat background. It needs a much longer run.",
 }
 DATA_TERMS = {
     "facades": "CMP Facade Database (Tylecek and Sara, GCPR 2013): follow its release terms.",
