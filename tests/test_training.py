@@ -217,6 +217,21 @@ def test_resume_from_another_architecture_is_refused_clearly(data, finished_run,
     assert "another architecture" in proc.stderr and "generator.ngf: checkpoint 8, this run 16" in proc.stderr
 
 
+def test_resume_with_more_steps_follows_the_new_schedule(data, finished_run, tmp_path):
+    """Extending a finished 16-step run to 24 steps: the learning rate follows the 24-step schedule, never below 0."""
+    reference_dir, _ = finished_run
+    checkpoint = reference_dir / "checkpoints" / "checkpoint-16"
+    command = train_command(data, tmp_path / "longer", "--resume_from_checkpoint", str(checkpoint))
+    command[command.index("--max_train_steps") + 1] = "24"
+    proc = subprocess.run(command, env=run_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = read_log(tmp_path / "longer")
+    expected = LinearDecaySchedule(total_steps=24, constant_fraction=0.5)
+    for step in range(17, 25):
+        assert log[step]["lr"] == pytest.approx(2e-4 * expected(step - 1)), step
+        assert log[step]["lr"] > 0
+
+
 def test_latest_checkpoint_ignores_temporary_and_incomplete_folders(tmp_path):
     for step in (5, 10):
         (tmp_path / f"checkpoint-{step}").mkdir()
@@ -309,6 +324,7 @@ def test_schedule_is_constant_then_linear_to_zero():
     schedule = LinearDecaySchedule(total_steps=200, constant_fraction=0.5)
     assert [schedule(s) for s in (0, 99)] == [1.0, 1.0]
     assert schedule(100) == pytest.approx(1 - 1 / 101) and schedule(199) == pytest.approx(1 / 101)
+    assert schedule(200) == 0.0 and schedule(500) == 0.0  # past the end: stopped, never negative
 
 
 def test_paper_defaults():

@@ -365,7 +365,8 @@ def main(args: argparse.Namespace) -> Path:
     steps_per_epoch = math.ceil(len(train_dataloader) / args.gradient_accumulation_steps)
     total_steps = args.max_train_steps or (args.n_epochs + args.n_epochs_decay) * steps_per_epoch
     num_epochs = math.ceil(total_steps / steps_per_epoch)
-    schedule = LinearDecaySchedule(total_steps, args.n_epochs / (args.n_epochs + args.n_epochs_decay))
+    fraction = args.n_epochs / (args.n_epochs + args.n_epochs_decay)
+    schedule = LinearDecaySchedule(total_steps, fraction)
     schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, schedule) for opt in optimizers]
     for scheduler in schedulers:
         accelerator.register_for_checkpointing(scheduler)
@@ -390,6 +391,12 @@ def main(args: argparse.Namespace) -> Path:
             state = read_checkpoint_state(checkpoint)
             check_architecture(checkpoint, state["architecture"], architecture)
             accelerator.load_state(str(checkpoint))
+            # LambdaLR's load_state_dict overwrites the schedule object's fields with the saved run's; this run's
+            # length (e.g. a longer --max_train_steps) wins, so a fresh schedule replaces it
+            for scheduler in schedulers:
+                scheduler.lr_lambdas = [LinearDecaySchedule(total_steps, fraction)]
+                scheduler.last_epoch -= 1
+                scheduler.step()  # recompute the current rate from this run's schedule
             global_step = state["global_step"]
             first_epoch = global_step // steps_per_epoch
             batches_to_skip = (global_step % steps_per_epoch) * args.gradient_accumulation_steps
