@@ -165,7 +165,7 @@ def read_metrics(task: Task | str) -> dict | None:
 
 
 def zoo_table() -> str:
-    """The zoo as a markdown table (task, repo id, size, metrics at 256x256, card link) for docs/zoo.md."""
+    """The zoo as a markdown table (task, repo id, size, metrics at 256x256, card link) for the README."""
     lines = [
         "| task | Hub repo id | size | L1 | PSNR (dB) | SSIM | card |",
         "|---|---|---|---|---|---|---|",
@@ -178,7 +178,7 @@ def zoo_table() -> str:
             continue
         m = (read_metrics(task) or {}).get("all", {})
         scores = f"{m['l1']:.3f} | {m['psnr']:.2f} | {m['ssim']:.3f}" if m else "- | - | -"
-        card = f"[card](../model_zoo/{task.name}/README.md)"
+        card = f"[card](model_zoo/{task.name}/README.md)"
         lines.append(
             f"| {task.name} | {task.hub_repo_id} | {weights.stat().st_size / 2**20:.1f} MB | {scores} | {card} |"
         )

@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("zoo", help="list the bundled zoo models or push them to the Hub")
     actions = parser.add_subparsers(dest="zoo_command", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="every task: bundled model, size, metrics at 256x256")
-    listing.add_argument("--markdown", action="store_true", help="Print the zoo table of docs/zoo.md instead.")
+    listing.add_argument("--markdown", action="store_true", help="Print the zoo table of the README instead.")
     listing.set_defaults(func=run_list)
     push = actions.add_parser("push", help="upload every model_zoo/<task>/ folder to <namespace>/<task>")
     push.add_argument("--namespace", default=HUB_NAMESPACE, help=f"Hub user or organisation (default {HUB_NAMESPACE}).")
