@@ -9,6 +9,10 @@ REFERENCE_URL = "https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix"
 HUB_TAGS = ["pix2pix", "image-to-image", "gan", "conditional-gan", "pytorch"]
 PIPELINE_TAG = "image-to-image"
 
+#: datasets whose terms forbid commercial use: a model trained on any of them carries this card licence instead
+NON_COMMERCIAL_DATASETS = frozenset({"cityscapes", "maps"})
+NON_COMMERCIAL_LICENSE = {"license": "other", "license_name": "non-commercial-training-data"}
+
 CITATION = """@inproceedings{isola2017image,
   title     = {Image-to-Image Translation with Conditional Adversarial Networks},
   author    = {Isola, Phillip and Zhu, Jun-Yan and Zhou, Tinghui and Efros, Alexei A.},

@@ -191,3 +191,19 @@ def test_training_recipe_for_a_task_without_data_runs_on_your_own_pairs(side_by_
     assert result.returncode == 0, result.stderr[-2000:]
     Pix2PixGenerator.from_pretrained(output)
     assert "day2night" in (output / "README.md").read_text()
+
+
+def test_models_trained_on_non_commercial_data_say_so_in_their_card_metadata():
+    from huggingface_hub import ModelCard
+
+    from pix2pix_hub.metadata import LICENSE, NON_COMMERCIAL_DATASETS, NON_COMMERCIAL_LICENSE
+
+    checked = 0
+    for task in TASKS.values():
+        if not (task.zoo_dir / "README.md").is_file():
+            continue
+        card = ModelCard.load(task.zoo_dir / "README.md")
+        restricted = bool(NON_COMMERCIAL_DATASETS & set(task.datasets))
+        assert card.data.license == (NON_COMMERCIAL_LICENSE["license"] if restricted else LICENSE), task.name
+        checked += restricted
+    assert checked >= 4  # cityscapes x2, maps x2 (and the photo-derived tasks that use them)

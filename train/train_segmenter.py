@@ -23,12 +23,14 @@ import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import set_seed
+from huggingface_hub import ModelCard
 from tqdm.auto import tqdm
 
 from pix2pix_hub.data import load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.evaluation.metrics import LabelScores
 from pix2pix_hub.evaluation.segmenter import LabelSegmenter, segmenter_card_kwargs
+from pix2pix_hub.metadata import NON_COMMERCIAL_LICENSE
 from pix2pix_hub.palettes import IGNORE_INDEX, decode_labels
 from pix2pix_hub.tasks import TASKS, find_dataset_dir, get_task
 
@@ -208,6 +210,11 @@ def main(args: argparse.Namespace) -> None:
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "scores.json").write_text(json.dumps({**facts, "scores": scores}, indent=2) + "\n")
     model.half().save_pretrained(args.output_dir, model_card_kwargs=segmenter_card_kwargs(model, facts, scores))
+    card_file = Path(args.output_dir) / "README.md"
+    card = ModelCard.load(card_file)
+    for key, value in NON_COMMERCIAL_LICENSE.items():  # trained on Cityscapes photos
+        setattr(card.data, key, value)
+    card.save(card_file)
     print(
         json.dumps({k: {m: v[m] for m in ("pixel_accuracy", "class_accuracy", "class_iou")} for k, v in scores.items()})
     )

@@ -19,6 +19,7 @@ from PIL import Image
 
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.evaluation import evaluate
+from pix2pix_hub.metadata import NON_COMMERCIAL_DATASETS, NON_COMMERCIAL_LICENSE
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.tasks import Task, eval_split_of, find_dataset_dir, get_task
 from pix2pix_hub.training.card import SAMPLES_FILE, sample_grid
@@ -262,6 +263,9 @@ def build_card(
         text = text.replace(str(find_dataset_dir(name).resolve()), name).replace(str(find_dataset_dir(name)), name)
     card.text = text
     card.data.model_name = task.hub_repo_id
+    if NON_COMMERCIAL_DATASETS & set(task.datasets):
+        for key, value in NON_COMMERCIAL_LICENSE.items():
+            setattr(card.data, key, value)
     card.data.eval_results = [
         EvalResult(
             task_type="image-to-image",
