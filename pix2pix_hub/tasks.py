@@ -179,6 +179,14 @@ def data_roots() -> list[Path]:
     return roots + [Path("datasets"), ZOO_DIR.parent.parent / "shared" / "datasets", Path("../shared/datasets")]
 
 
+def resolve_dataset_source(data: str | os.PathLike) -> str | Path:
+    """An existing folder as given, a bare name (e.g. 'facades') as its folder under the data roots, else a Hub
+    dataset id unchanged."""
+    if os.path.exists(data) or "/" in str(data):
+        return Path(data) if os.path.exists(data) else str(data)
+    return find_dataset_dir(str(data))
+
+
 def find_dataset_dir(name: str) -> Path:
     """Resolve a dataset name (e.g. 'facades') to its folder, or say where it was looked for."""
     for root in data_roots():

@@ -31,7 +31,7 @@ from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.models.discriminator import RECEPTIVE_FIELDS
 from pix2pix_hub.models.layers import NORMS
 from pix2pix_hub.pipeline import bf16_is_fast, image_grid
-from pix2pix_hub.tasks import TASKS, Task, find_dataset_dir, get_task
+from pix2pix_hub.tasks import TASKS, Task, find_dataset_dir, get_task, resolve_dataset_source
 from pix2pix_hub.training import (
     OBJECTIVES,
     Objective,
@@ -182,8 +182,8 @@ def resolve_data(args: argparse.Namespace) -> tuple[Task | None, str, str]:
         if not task.has_data:
             raise Pix2PixHubError(f"task {task.name!r} has no dataset here: {task.note} Pass --dataset.")
         dataset = str(find_dataset_dir(task.datasets[0]))
-    elif not os.path.exists(dataset) and "/" not in dataset:
-        dataset = str(find_dataset_dir(dataset))
+    else:
+        dataset = str(resolve_dataset_source(dataset))
     direction = args.direction or (task.direction if task else "AtoB")
     return task, dataset, direction
 

@@ -21,12 +21,13 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ..data import DIRECTIONS, available_splits, is_side_by_side_folder, load_paired_dataset
+from ..data import available_splits, is_side_by_side_folder, load_paired_dataset
+from ..data import check_direction as check_data_direction
 from ..errors import Pix2PixHubError
 from ..images import pil_to_tensor, tensor_to_pil
 from ..palettes import OffPaletteWarning, Palette, decode_labels, get_palette, label_fit
 from ..pipeline import Pix2PixPipeline
-from ..tasks import TASKS, Task, find_dataset_dir, get_task
+from ..tasks import TASKS, Task, get_task, resolve_dataset_source
 from .fcn import FCNScore, default_segmenter_dir, load_segmenter
 from .metrics import LabelScores, image_metrics, pixel_accuracy
 from .report import METRICS_FILE, ImageRecord, write_report
@@ -36,13 +37,8 @@ logger = logging.getLogger(__name__)
 
 def resolve_data(data: str | os.PathLike) -> tuple[str | Path, str]:
     """A folder, a dataset name under the data roots (e.g. 'facades'), or a Hub dataset id -> (source, name)."""
-    path = Path(data)
-    if path.exists():
-        return path, path.resolve().name
-    if "/" not in str(data):
-        folder = find_dataset_dir(str(data))
-        return folder, folder.name
-    return str(data), str(data)
+    source = resolve_dataset_source(data)
+    return source, source.resolve().name if isinstance(source, Path) else source
 
 
 def infer_task(dataset_name: str, direction: str | None) -> Task | None:
@@ -62,8 +58,8 @@ def infer_task(dataset_name: str, direction: str | None) -> Task | None:
 
 def check_direction(task: Task | None, direction: str | None) -> str:
     """The direction to use: the task's, and a different one given explicitly is refused."""
-    if direction is not None and direction not in DIRECTIONS:
-        raise Pix2PixHubError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    if direction is not None:
+        check_data_direction(direction)
     if task is not None and direction is not None and direction != task.direction:
         raise Pix2PixHubError(
             f"task {task.name} translates {task.input_kind} -> {task.output_kind}, which is direction "
