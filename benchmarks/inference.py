@@ -1,6 +1,7 @@
 """Inference speed of the paper's generator at 256x256 on this machine: plain fp32 eager batch 1 (what
 pytorch-CycleGAN-and-pix2pix's test.py does) against `Pix2PixPipeline` on a folder of 32 images, measured
-side by side in one run (interleaved rounds, medians), with peak memory and the pipeline's PSNR against fp32.
+side by side in one run (interleaved rounds, medians), with peak memory and the pipeline's PSNR against fp32
+(capped at 100 dB, as `pix2pix_hub.evaluation.metrics` caps it).
 
     python benchmarks/inference.py [--images 32] [--rounds 3] [--ngf 64]
 
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 
 from pix2pix_hub import Pix2PixGenerator, Pix2PixPipeline
+from pix2pix_hub.evaluation.metrics import image_metrics
 from pix2pix_hub.images import load_image, pil_to_tensor, tensor_to_uint8
 from pix2pix_hub.pipeline import DEFAULT_BATCH_SIZE, bf16_is_fast
 
@@ -46,9 +48,9 @@ def eager_batch1(generator: Pix2PixGenerator, paths: list[Path]) -> list[np.ndar
     return outputs
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+def to_batch(images: list[np.ndarray]) -> torch.Tensor:
+    """(N, 3, H, W) floats in [0, 1] from HxWx3 uint8 arrays, as the evaluation metrics take them."""
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255
 
 
 def main() -> None:
@@ -88,7 +90,7 @@ def main() -> None:
 
     eager_ips = args.images / statistics.median(eager_s)
     pipe_ips = args.images / statistics.median(pipe_s)
-    quality = min(psnr(a, b) for a, b in zip(got, expected, strict=True))
+    quality = float(image_metrics(to_batch(got), to_batch(expected))["psnr"].min())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     precision = "bf16 autocast" if pipe.use_bf16 else "fp32"
     print(f"plain fp32 eager, batch 1:          {eager_ips:6.2f} img/s  ({1000 / eager_ips:6.1f} ms/img)")
