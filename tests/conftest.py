@@ -62,13 +62,18 @@ def run_python(code: str, env: dict[str, str], timeout: int = 300) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture
-def hub_env(hub_server, tmp_path: Path) -> dict[str, str]:
-    """Environment for a fresh process that talks to the local server with its own empty cache."""
+def local_hub_env(hub_server: LocalHubServer, hf_home: Path) -> dict[str, str]:
+    """Environment for a fresh process that talks to the local server with `hf_home` as its cache."""
     return {
         "HF_ENDPOINT": hub_server.endpoint,
-        "HF_HOME": str(tmp_path / "hf_home"),
+        "HF_HOME": str(hf_home),
         "HF_TOKEN": "hf_local_test_token",
         "HF_HUB_DISABLE_TELEMETRY": "1",
         "HF_HUB_DISABLE_XET": "1",
     }
+
+
+@pytest.fixture
+def hub_env(hub_server, tmp_path: Path) -> dict[str, str]:
+    """`local_hub_env` with an empty cache of the test's own."""
+    return local_hub_env(hub_server, tmp_path / "hf_home")

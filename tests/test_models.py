@@ -182,6 +182,8 @@ def test_segmenter_card_import_line_works_without_loading_evaluation_eagerly():
     import subprocess
     import sys
 
-    code = "import sys, pix2pix_hub; a = 'torchmetrics' in sys.modules; from pix2pix_hub import LabelSegmenter; print(a)"
+    code = (
+        "import sys, pix2pix_hub; a = 'torchmetrics' in sys.modules; from pix2pix_hub import LabelSegmenter; print(a)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "False"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO_ROOT, draw_pair, run_python
+from conftest import REPO_ROOT, draw_pair, local_hub_env, run_python
 from PIL import Image
 
 from pix2pix_hub.errors import Pix2PixHubError
@@ -78,13 +78,8 @@ def data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def hub_run_env(hub_server, tmp_path_factory) -> dict[str, str]:
-    return {
-        "HF_ENDPOINT": hub_server.endpoint,
-        "HF_HOME": str(tmp_path_factory.mktemp("hf_home")),
-        "HF_TOKEN": "hf_local_test_token",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_XET": "1",
-    }
+    """`local_hub_env` shared by the module's runs (the push test reads what the reference run pushed)."""
+    return local_hub_env(hub_server, tmp_path_factory.mktemp("hf_home"))
 
 
 @pytest.fixture(scope="module")
