@@ -21,7 +21,7 @@ from .data import PairedTransform, load_paired_dataset
 from .drawing import mask_hole
 from .errors import Pix2PixHubError
 from .models import Pix2PixGenerator
-from .tasks import TASKS, Task, eval_split_of, find_dataset_dir, get_task
+from .tasks import TASKS, ZOO_DIR, Task, eval_split_of, find_dataset_dir, get_task
 from .training.metrics import evaluate_generator
 
 #: the weights file and the files a zoo folder holds
@@ -52,8 +52,8 @@ def zoo_tasks() -> list[Task]:
 
 
 def zoo_size_bytes() -> int:
-    """Total size of the zoo's weight files."""
-    return sum((task.zoo_dir / WEIGHTS_FILE).stat().st_size for task in zoo_tasks())
+    """Total size of the zoo's weight files: every task's generator and the evaluation's segmenters."""
+    return sum(path.stat().st_size for path in ZOO_DIR.glob(f"*/{WEIGHTS_FILE}"))
 
 
 def make_eval_input(task: Task, inp: Image.Image, target: Image.Image, index: int) -> Image.Image:

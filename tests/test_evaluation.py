@@ -189,7 +189,12 @@ def test_train_segmenter_script_trains_and_resumes(tmp_path):
     scores = json.loads((out / "scores.json").read_text())
     assert scores["train_pairs"] == 4 and scores["holdout_pairs"] == 2 and set(scores["scores"]) == {"holdout", "val"}
     model = LabelSegmenter.from_pretrained(out)
-    assert model.palette.name == "cityscapes" and "paper's FCN-8s" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert model.palette.name == "cityscapes" and "paper's FCN-8s" in card
+    # the card is the resumed run's (2 epochs, its command), not the first run's, and Cityscapes data is flagged
+    assert "epochs: 2," in card and "--epochs=2 " in card and "non-commercial-training-data" in card
+    states = [json.loads((out / "checkpoints" / f"checkpoint-{n}" / script.STATE_FILE).read_text()) for n in (1, 2)]
+    assert 0 < states[0]["train_seconds"] < states[1]["train_seconds"]  # the time of both runs, summed
 
 
 # the evaluate function and command
@@ -303,12 +308,14 @@ def test_cli(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_bundled_segmenter_on_real_cityscapes_photos(tmp_path):
-    if not (SHARED_DATA / "cityscapes" / "val").is_dir():
-        pytest.skip(f"{SHARED_DATA / 'cityscapes'} is absent")
-    if not default_segmenter_dir("cityscapes").is_dir():
-        pytest.skip("no bundled cityscapes segmenter in model_zoo/")
-    metrics = evaluate(
-        SHARED_DATA / "cityscapes", real=True, task="cityscapes-labels2photo", max_images=8, progress=False
-    )
-    assert metrics["fcn_pixel_accuracy"] > 0.6 and not math.isnan(metrics["fcn_class_iou"])
+@pytest.mark.parametrize(
+    ("dataset", "task", "min_pixel_accuracy"),
+    [("cityscapes", "cityscapes-labels2photo", 0.6), ("facades", "facades-labels2photo", 0.45)],
+)
+def test_bundled_segmenter_on_real_photos(dataset, task, min_pixel_accuracy):
+    if not (SHARED_DATA / dataset).is_dir():
+        pytest.skip(f"{SHARED_DATA / dataset} is absent")
+    if not default_segmenter_dir(dataset).is_dir():
+        pytest.skip(f"no bundled {dataset} segmenter in model_zoo/")
+    metrics = evaluate(SHARED_DATA / dataset, real=True, task=task, max_images=8, progress=False)
+    assert metrics["fcn_pixel_accuracy"] > min_pixel_accuracy and not math.isnan(metrics["fcn_class_iou"])

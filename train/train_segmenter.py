@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import math
+import shlex
 import shutil
 import time
 from pathlib import Path
@@ -23,14 +24,13 @@ import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import set_seed
-from huggingface_hub import ModelCard
 from tqdm.auto import tqdm
 
 from pix2pix_hub.data import load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.evaluation.metrics import LabelScores
 from pix2pix_hub.evaluation.segmenter import LabelSegmenter, segmenter_card_kwargs
-from pix2pix_hub.metadata import NON_COMMERCIAL_LICENSE
+from pix2pix_hub.metadata import NON_COMMERCIAL_DATASETS, NON_COMMERCIAL_LICENSE
 from pix2pix_hub.palettes import IGNORE_INDEX, decode_labels
 from pix2pix_hub.tasks import TASKS, find_dataset_dir, get_task
 
@@ -62,6 +62,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--checkpoints_total_limit", type=int, default=2, help="Checkpoints kept.")
     return parser.parse_args(argv)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command that reproduces this run: the script with every argument that differs from its default."""
+    defaults = vars(parse_args(["--output_dir", "."]))
+    flags = [f"--{k}={v}" for k, v in vars(args).items() if k == "output_dir" or v != defaults[k]]
+    return shlex.join(["python", "train/train_segmenter.py", *flags])
 
 
 def load_split(
@@ -154,13 +161,16 @@ def main(args: argparse.Namespace) -> None:
         resume = existing[-1]
     elif args.resume_from_checkpoint not in ("latest", "none"):
         resume = Path(args.resume_from_checkpoint)
+    trained_seconds = 0.0  # over all runs that led to this model, resumes included
     if resume is not None:
         accelerator.load_state(str(resume))
-        start_epoch = json.loads((resume / STATE_FILE).read_text())["epoch"]
+        state = json.loads((resume / STATE_FILE).read_text())
+        start_epoch, trained_seconds = state["epoch"], state.get("train_seconds", 0.0)
         logger.warning("resumed from %s (epoch %d done)", resume, start_epoch)
 
     started = time.time()
     for epoch in range(start_epoch, args.epochs):
+        epoch_started = time.time()
         model.train()
         generator = torch.Generator().manual_seed(args.seed * 1000 + epoch)
         order = torch.randperm(len(train_photos), generator=generator)
@@ -178,7 +188,9 @@ def main(args: argparse.Namespace) -> None:
             progress.set_postfix(loss=f"{total / (step + 1):.3f}")
         checkpoint = checkpoints_dir / f"checkpoint-{epoch + 1}"
         accelerator.save_state(str(checkpoint))
-        (checkpoint / STATE_FILE).write_text(json.dumps({"epoch": epoch + 1}))
+        trained_seconds += time.time() - epoch_started
+        state = {"epoch": epoch + 1, "train_seconds": trained_seconds}
+        (checkpoint / STATE_FILE).write_text(json.dumps(state))
         for old in sorted(checkpoints_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[
             : -args.checkpoints_total_limit
         ]:
@@ -205,16 +217,18 @@ def main(args: argparse.Namespace) -> None:
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
-        "train_seconds_this_run": round(time.time() - started),
+        "train_seconds": round(trained_seconds),
+        "command": command_line(args),
     }
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "scores.json").write_text(json.dumps({**facts, "scores": scores}, indent=2) + "\n")
-    model.half().save_pretrained(args.output_dir, model_card_kwargs=segmenter_card_kwargs(model, facts, scores))
-    card_file = Path(args.output_dir) / "README.md"
-    card = ModelCard.load(card_file)
-    for key, value in NON_COMMERCIAL_LICENSE.items():  # trained on Cityscapes photos
-        setattr(card.data, key, value)
-    card.save(card_file)
+    model.half().save_pretrained(args.output_dir)
+    # written here, not by save_pretrained, which keeps a README.md already in the folder (e.g. of a resumed run)
+    card = model.generate_model_card(**segmenter_card_kwargs(model, facts, scores))
+    if {folder.name, *task.datasets} & NON_COMMERCIAL_DATASETS:  # e.g. trained on Cityscapes photos
+        for key, value in NON_COMMERCIAL_LICENSE.items():
+            setattr(card.data, key, value)
+    card.save(args.output_dir / "README.md")
     print(
         json.dumps({k: {m: v[m] for m in ("pixel_accuracy", "class_accuracy", "class_iou")} for k, v in scores.items()})
     )

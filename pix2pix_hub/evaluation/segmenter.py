@@ -189,9 +189,15 @@ def segmenter_card_kwargs(model: LabelSegmenter, facts: dict[str, Any], scores: 
             if missed
             else ""
         )
+        + (
+            ""
+            if paper
+            else "\n- The paper reports FCN-scores for Cityscapes only; this segmenter is the project's extension of "
+            "the protocol to this dataset, with no figure of the paper to compare with."
+        )
         + "\n\n## Training\n\n"
-        + ", ".join(f"{k}: {v}" for k, v in facts.items())
-        + ". Command: `train/train_segmenter.py`.\n"
+        + ", ".join(f"{k}: {v}" for k, v in facts.items() if k != "command")
+        + f".\n\n```bash\n{facts['command']}\n```\n"
     )
     return {
         "title": f"FCN-score segmenter ({model.palette.name})",
