@@ -22,6 +22,7 @@ from pix2pix_hub import TASKS, Pix2PixGenerator, get_task
 from pix2pix_hub.drawing import HOLE_COLOUR, draw_input
 from pix2pix_hub.metadata import REPO_URL
 from pix2pix_hub.palettes import get_palette
+from pix2pix_hub.postprocess import hole_mask
 from pix2pix_hub.space.app import MAX_SIDE, build_app, editor_composite, masked_photo, opposite_pairs, prepare_input
 from pix2pix_hub.space.models import ModelStore, card_summary
 
@@ -235,6 +236,19 @@ def test_endpoint_translates_at_the_input_size_deterministically(client, tmp_pat
         assert out.size == INPUT_SIZE and out.mode == "RGB"
         assert np.ptp(np.asarray(out)) > 0
         assert out.tobytes() == out_again.tobytes()
+
+
+def test_inpainting_keeps_the_photo_outside_the_hole_and_colorization_its_brightness(client, tmp_path):
+    masked = input_file(tmp_path, "inpainting")
+    with Image.open(client.predict(handle_file(masked), api_name="/inpainting")) as out:
+        result, given = np.asarray(out.convert("RGB")), np.asarray(Image.open(masked).convert("RGB"))
+    outside = ~hole_mask(Image.open(masked))
+    assert 0.3 < outside.mean() < 1 and (result[outside] == given[outside]).all()
+    assert (result[~outside] != given[~outside]).any()  # the model filled the hole
+    photo = input_file(tmp_path, "colorization")
+    with Image.open(client.predict(handle_file(photo), api_name="/colorization")) as out:
+        brightness = np.asarray(out.convert("L"), dtype=int)
+    assert np.abs(brightness - np.asarray(Image.open(photo).convert("L"), dtype=int)).mean() < 3
 
 
 def test_paper_mode_follows_the_seed(client, tmp_path):

@@ -22,6 +22,7 @@ from ..errors import Pix2PixHubError
 from ..images import load_image
 from ..metadata import PAPER_URL, REPO_URL
 from ..palettes import decode_labels, encode_labels, get_palette
+from ..postprocess import keep_known
 from ..tasks import TASKS, Task
 from .models import ModelStore
 
@@ -148,10 +149,16 @@ INPUT_WIDGETS: dict[str, InputWidget] = {
     "edges": InputWidget(sketchpad, editor_composite, "Draw the object's outline in thin black lines."),
     "sketch": InputWidget(sketchpad, editor_composite, "Sketch the object in black on white."),
     "masked_photo": InputWidget(
-        mask_painter, masked_photo, "Painted pixels become the hole the model fills in.", shows_model_input=True
+        mask_painter,
+        masked_photo,
+        "Painted pixels become the hole the model fills in; the rest of the photo is kept as it is.",
+        shows_model_input=True,
     ),
     "grayscale": InputWidget(
-        uploader, uploaded_image, "Any photo: it is converted to grayscale for the model.", shows_model_input=True
+        uploader,
+        uploaded_image,
+        "Any photo: the model sees it in grayscale and adds colour; the brightness stays the photo's.",
+        shows_model_input=True,
     ),
     "photo": InputWidget(uploader, uploaded_image, "Upload a photo."),
     "map": InputWidget(uploader, uploaded_image, "Upload a map tile."),
@@ -186,9 +193,10 @@ def limit_size(image: Image.Image) -> Image.Image:
 
 
 def translate(store: ModelStore, task: Task, image: Image.Image, seed: float | None, paper_mode: bool) -> Image.Image:
-    """Run the task's model on a prepared RGB image; every failure becomes a readable `gr.Error`."""
+    """Run the task's model on a prepared RGB image and keep the input's known part (`postprocess.keep_known`);
+    every failure becomes a readable `gr.Error`."""
     try:
-        return store.translate(task, image, paper_mode=paper_mode, seed=int(seed or 0))
+        return keep_known(task, image, store.translate(task, image, paper_mode=paper_mode, seed=int(seed or 0)))
     except Pix2PixHubError as exc:
         raise gr.Error(str(exc), print_exception=False) from None
 
