@@ -160,6 +160,19 @@ def test_folder_that_is_not_a_model(tmp_path):
         Pix2PixGenerator.from_pretrained(tmp_path / "g")
 
 
+def test_resize_decoder_has_no_transposed_convolutions_and_round_trips(tmp_path):
+    gen = Pix2PixGenerator(ngf=4, num_downs=6, upsampling="resize").eval()
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in gen.modules())
+    assert num_params(gen) < num_params(Pix2PixGenerator(ngf=4, num_downs=6))  # 3x3 kernels instead of 4x4
+    gen.save_pretrained(tmp_path / "g")
+    assert json.loads((tmp_path / "g" / "config.json").read_text())["upsampling"] == "resize"
+    x = torch.rand(1, 3, 64, 128) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(Pix2PixGenerator.from_pretrained(tmp_path / "g")(x), gen(x))
+    with pytest.raises(ValueError, match="upsampling must be one of transposed, resize"):
+        Pix2PixGenerator(upsampling="bilinear")
+
+
 def test_invalid_architecture_in_config(tmp_path):
     Pix2PixGenerator(ngf=4, num_downs=5).save_pretrained(tmp_path / "g")
     config = json.loads((tmp_path / "g" / "config.json").read_text())

@@ -29,6 +29,7 @@ from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.images import tensor_to_pil
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.models.discriminator import RECEPTIVE_FIELDS
+from pix2pix_hub.models.generator import UPSAMPLING
 from pix2pix_hub.models.layers import NORMS
 from pix2pix_hub.pipeline import bf16_is_fast, image_grid
 from pix2pix_hub.tasks import TASKS, Task, find_dataset_dir, get_task, resolve_dataset_source
@@ -104,6 +105,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="U-Net levels; default: log2(crop_size) capped at 8 (a 1x1 bottleneck, the paper's unet_256 at 256).",
     )
     model.add_argument("--no_dropout", action="store_true", help="Remove G's dropout (the paper's only noise).")
+    model.add_argument(
+        "--upsampling",
+        choices=UPSAMPLING,
+        default="transposed",
+        help="G's decoder: the paper's transposed convolutions, or resize + 3x3 conv (no checkerboard artefacts).",
+    )
     model.add_argument(
         "--receptive_field",
         type=int,
@@ -223,6 +230,7 @@ def build_models(
         norm=args.norm,
         use_dropout=not args.no_dropout,
         skip_connections=args.generator == "unet",
+        upsampling=args.upsampling,
     )
     if args.crop_size % generator.min_input_size:
         raise Pix2PixHubError(

@@ -24,13 +24,39 @@ class DownBlock(nn.Module):
         return self.norm(self.conv(self.act(x)))
 
 
-class UpBlock(nn.Module):
-    """Decoder step: ReLU -> 4x4 stride-2 transposed conv -> norm [-> dropout], or -> tanh for the last one."""
+#: how the decoder doubles the resolution: the paper's transposed convolution, or nearest-neighbour resizing then a
+#: 3x3 convolution, which cannot make checkerboard artefacts (Odena et al., "Deconvolution and Checkerboard
+#: Artifacts", Distill 2016)
+UPSAMPLING = ("transposed", "resize")
 
-    def __init__(self, in_channels: int, out_channels: int, norm: str, bias: bool, dropout: bool, last: bool):
+
+def make_upsampling(upsampling: str, in_channels: int, out_channels: int, bias: bool) -> nn.Module:
+    """A layer that doubles height and width while mapping in_channels to out_channels."""
+    if upsampling == "transposed":
+        return nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias)
+    if upsampling == "resize":
+        return nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias)
+        )
+    raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}, got {upsampling!r}")
+
+
+class UpBlock(nn.Module):
+    """Decoder step: ReLU -> 2x upsampling (`make_upsampling`) -> norm [-> dropout], or -> tanh for the last one."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        norm: str,
+        bias: bool,
+        dropout: bool,
+        last: bool,
+        upsampling: str = "transposed",
+    ):
         super().__init__()
         self.act = nn.ReLU()
-        self.conv = nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias)
+        self.conv = make_upsampling(upsampling, in_channels, out_channels, bias)
         self.norm = nn.Identity() if last else make_norm(norm, out_channels)
         self.dropout = nn.Dropout(0.5) if dropout else nn.Identity()
         self.out = nn.Tanh() if last else nn.Identity()
@@ -44,7 +70,8 @@ class Pix2PixGenerator(Pix2PixHubModel):
 
     `num_downs` 8 is the reference `unet_256` (1x1 bottleneck at 256x256), 7 is `unet_128`. Channels per level are
     ngf, 2ngf, 4ngf, then 8ngf; dropout(0.5) sits in the decoder's 8ngf levels below the bottleneck (three of them
-    for unet_256), as in the reference. `skip_connections=False` gives the paper's encoder-decoder ablation.
+    for unet_256), as in the reference. `skip_connections=False` gives the paper's encoder-decoder ablation;
+    `upsampling="resize"` swaps the decoder's transposed convolutions for checkerboard-free resize-convolutions.
     The defaults are the paper's generator: 54,413,955 parameters for 3->3 channels.
     """
 
@@ -60,6 +87,7 @@ class Pix2PixGenerator(Pix2PixHubModel):
         use_dropout: bool = True,
         skip_connections: bool = True,
         conv_bias: bool | None = None,
+        upsampling: str = "transposed",
     ):
         super().__init__()
         check_norm(norm)
@@ -97,6 +125,7 @@ class Pix2PixGenerator(Pix2PixHubModel):
                     bias=True if last else bias,
                     dropout=use_dropout and 4 <= level < num_downs - 1,
                     last=last,
+                    upsampling=upsampling,
                 )
             )
         init_weights(self)

@@ -72,20 +72,26 @@ OBSERVATIONS = {
     "places, soft blotchy boundaries and colours between palette entries; poles, signs and people are missed.",
     "edges2handbags": "Bag-shaped fills in one greyish-brown tone that follow the outline, with the edges still "
     "visible as dark lines and blurred borders; every bag gets nearly the same colour (little variety).",
-    "maps-map2aerial": "Dark grey-green aerial texture in which the street grid shows faintly as lines; no "
-    "buildings, trees or water are rendered (water and parks come out as the same dark texture).",
+    "maps-map2aerial": "Aerial-photo texture laid out by the map: streets as dark lines, blocks filled with bright "
+    "rooftop clutter, canals as dark channels. Mostly grey, with little colour (parks are not green, water is not "
+    "blue) and a coarse blocky texture up close. Its L1 is a little worse than the 400-step run's (0.252 -> 0.267) "
+    "because it now draws rooftop detail where that run drew a flat dark average; SSIM rose (0.174 -> 0.210).",
     "sketch2photo": "Shoe- and bag-shaped objects in browns and reds that follow the sketch's outline, with "
     "sharper borders than the 400-step run it replaced (L1 0.297 -> 0.252 at 1000 steps) but a blocky "
     "checkerboard texture and little material detail; bags look worse than shoes.",
     "colorization": "Sharp, faithful copies of the grayscale input with only a faint warm (sepia) tint: it has "
     "learnt to keep the structure but adds almost no colour yet. Its high PSNR and SSIM come from the unchanged "
     "luminance, not from colour.",
-    "inpainting": "Fills the hole with a blurry patch of roughly the surrounding tone, and, a flaw of this short "
-    "run, desaturates the whole image (outputs are nearly grayscale). Pasting the output into the hole only "
-    "(keeping the input's own pixels elsewhere) hides the second flaw.",
-    "maps-aerial2map": "Close to mode collapse even after 1000 steps (400 gave the same): mostly the map's pale "
-    "background with faint hints of the street grid and a few green patches; roads, parks and water are not drawn "
-    "yet. Its PSNR looks good only because map tiles are mostly flat background. It needs a much longer run.",
+    "inpainting": "Keeps the photo outside the hole, softened and with a slight green-grey colour cast, and fills "
+    "the hole with a repetitive checkered texture in roughly the surrounding tones: no structure (windows, edges, "
+    "straps) is continued into it, so the hole stays plainly visible. Pasting the output into the hole only "
+    "(keeping the input's own pixels elsewhere) removes the colour cast. Better than the 400-step run it replaced "
+    "(L1 0.145 -> 0.103), which also desaturated the whole image.",
+    "maps-aerial2map": "Pale map background with faint white street lines that follow the direction of the photo's "
+    "street grid, broken and not always at the streets' exact positions; parks and water rarely get their "
+    "colours. With dropout on (paper mode), and on inputs unlike aerial photos such as the drawn samples, it "
+    "hallucinates a honeycomb of white lines. Better than the 1000-step run it replaced (blank tiles; L1 0.088 -> "
+    "0.079) but far from a usable map.",
 }
 DATA_TERMS = {
     "facades": "CMP Facade Database (Tylecek and Sara, GCPR 2013): follow its release terms.",
@@ -229,7 +235,9 @@ def build_card(
     command = command.replace(f"{Path.cwd()}/", "")  # this machine's checkout -> repository-relative paths
     steps = re.search(r"--max_train_steps (\d+)", command)
     output = re.search(r"--output_dir (\S+)", command)
-    env = f"STEPS={steps.group(1)} " if steps else ""
+    upsampling = re.search(r"--upsampling (\S+)", command)
+    env = f"UPSAMPLING={upsampling.group(1)} " if upsampling and upsampling.group(1) != "transposed" else ""
+    env += f"STEPS={steps.group(1)} " if steps else ""
     env += (
         f"RUNS_DIR={Path(output.group(1)).parent} " if output and Path(output.group(1)).parent != Path("runs") else ""
     )

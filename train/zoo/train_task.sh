@@ -3,6 +3,7 @@
 #
 #   train/zoo/train_task.sh TASK            # e.g. facades-labels2photo; rerun the same command to resume
 #   STEPS=2000 RUNS_DIR=runs/long train/zoo/train_task.sh TASK  # a longer run, in a new folder
+#   UPSAMPLING=resize RUNS_DIR=runs/resize train/zoo/train_task.sh TASK  # resize-conv decoder (no checkerboard)
 #
 # Every zoo model shares one recipe, chosen by measuring quality per CPU-hour (docs/zoo.md): a U-Net with ngf 16
 # (3.4M parameters, 6.8 MB in fp16, so all ten fit the 80 MB budget), a 70x70 PatchGAN with ndf 16 (not shipped),
@@ -17,6 +18,7 @@ cd "$ROOT"
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 RUN=${RUNS_DIR:-runs}/$TASK
 STEPS=${STEPS:-400}
+UPSAMPLING=${UPSAMPLING:-transposed}
 mkdir -p "$RUN"
 # a checkpoint restores its run's learning-rate schedule, so resuming with another STEPS would run past its end
 "$PYTHON" - "$RUN" "$STEPS" <<'PY'
@@ -47,7 +49,7 @@ case "$TASK" in
 esac
 
 COMMAND=(nice -n 10 "$PYTHON" train/train.py --task "$TASK" "${DATA[@]}" --output_dir "$RUN"
-  --ngf 16 --ndf 16 --load_size 286 --crop_size 256 --batch_size 2 --max_train_steps "$STEPS"
+  --ngf 16 --ndf 16 --upsampling "$UPSAMPLING" --load_size 286 --crop_size 256 --batch_size 2 --max_train_steps "$STEPS"
   --num_threads 1 --validation_split none --report_to tensorboard
   --checkpointing_steps 50 --checkpoints_total_limit 2 --resume_from_checkpoint latest)
 echo "${COMMAND[*]}" > "$RUN/command.txt"
