@@ -37,18 +37,22 @@ class Config:
     ngf: int
     ndf: int
     num_downs: int
+    upsampling: str = "transposed"
 
 
-#: paper: the reference's facades settings; zoo: the recipe of train/zoo/train_task.sh (docs/zoo.md says why)
+#: paper: the reference's facades settings; zoo: the recipe of train/zoo/train_task.sh (docs/zoo.md says why), with
+#: the paper's transposed-convolution decoder or the resize-convolution one
 CONFIGS = {
     "paper": Config(size=256, batch_size=1, ngf=64, ndf=64, num_downs=8),
     "zoo": Config(size=256, batch_size=2, ngf=16, ndf=16, num_downs=8),
+    "zoo-resize": Config(size=256, batch_size=2, ngf=16, ndf=16, num_downs=8, upsampling="resize"),
 }
 
 
 def build(config: Config, seed: int = 0) -> tuple[Pix2PixGenerator, PatchGANDiscriminator]:
     torch.manual_seed(seed)
-    return Pix2PixGenerator(ngf=config.ngf, num_downs=config.num_downs), PatchGANDiscriminator(ndf=config.ndf)
+    generator = Pix2PixGenerator(ngf=config.ngf, num_downs=config.num_downs, upsampling=config.upsampling)
+    return generator, PatchGANDiscriminator(ndf=config.ndf)
 
 
 class PlainLoop:
