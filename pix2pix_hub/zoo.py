@@ -20,6 +20,7 @@ from .augment import sketchify
 from .data import PairedTransform, load_paired_dataset
 from .drawing import mask_hole
 from .errors import Pix2PixHubError
+from .evaluation.report import PAPER_SCORES, SCORE_KEYS
 from .models import Pix2PixGenerator
 from .tasks import TASKS, ZOO_DIR, Task, eval_split_of, find_dataset_dir, get_task
 from .training.metrics import evaluate_generator
@@ -164,22 +165,46 @@ def read_metrics(task: Task | str) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def paper_measure_cell(task: Task, metrics: dict) -> str:
+    """The paper's own measure for the task (FCN-score or label accuracy: per-pixel / per-class / IoU) as stored by
+    the zoo export, with the segmenter's score of the real photos (its ceiling) and the paper's L1+cGAN figure."""
+    ours = metrics.get("paper_measure", {})
+    keys = SCORE_KEYS.get(task.evaluation, ())
+    if not keys or not all(key in ours for key in keys):
+        return "-"
+
+    def triple(values: list[float]) -> str:
+        return " / ".join(f"{v:.2f}" for v in values)
+
+    name = "FCN-score" if task.evaluation == "fcn" else "label accuracy"
+    notes = []
+    if all(f"real_{key}" in ours for key in keys):
+        notes.append(f"real photos {triple([ours[f'real_{key}'] for key in keys])}")
+    paper = {row[0]: row[1:] for row in PAPER_SCORES.get(task.name, [])}.get("pix2pix L1+cGAN (paper)")
+    if paper:
+        notes.append(f"paper {triple(paper)}")
+    return f"{name} {triple([ours[key] for key in keys])}" + (f" ({'; '.join(notes)})" if notes else "")
+
+
 def zoo_table() -> str:
-    """The zoo as a markdown table (task, repo id, size, metrics at 256x256, card link) for the README."""
+    """The zoo as a markdown table (task, repo id, size, metrics at 256x256, the paper's measure, card link) for
+    the README."""
     lines = [
-        "| task | Hub repo id | size | L1 | PSNR (dB) | SSIM | card |",
-        "|---|---|---|---|---|---|---|",
+        "| task | Hub repo id | size | L1 | PSNR (dB) | SSIM | paper's measure | card |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for task in TASKS.values():
         weights = task.zoo_dir / WEIGHTS_FILE
         if not weights.is_file():
             why = "no data here: train on your own pairs" if not task.has_data else "not trained yet"
-            lines.append(f"| {task.name} | {task.hub_repo_id} | - | - | - | - | {why} |")
+            lines.append(f"| {task.name} | {task.hub_repo_id} | - | - | - | - | - | {why} |")
             continue
-        m = (read_metrics(task) or {}).get("all", {})
+        metrics = read_metrics(task) or {}
+        m = metrics.get("all", {})
         scores = f"{m['l1']:.3f} | {m['psnr']:.2f} | {m['ssim']:.3f}" if m else "- | - | -"
         card = f"[card](model_zoo/{task.name}/README.md)"
         lines.append(
-            f"| {task.name} | {task.hub_repo_id} | {weights.stat().st_size / 2**20:.1f} MB | {scores} | {card} |"
+            f"| {task.name} | {task.hub_repo_id} | {weights.stat().st_size / 2**20:.1f} MB | {scores} | "
+            f"{paper_measure_cell(task, metrics)} | {card} |"
         )
     return "\n".join(lines)
