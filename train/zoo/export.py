@@ -66,8 +66,11 @@ OBSERVATIONS = {
     "blotchy skies (docs/zoo.md).",
     "edges2shoes": "A shoe-shaped, mostly dark brown or black fill that follows the outline, with soft edges and a "
     "smear below the sole; no material detail or colour variety yet.",
-    "cityscapes-labels2photo": "Dark, grey-green, blurry street scenes whose layout follows the labels (road, "
-    "buildings, sky, car-shaped blobs) with a faint checkerboard grid; no colour or texture detail yet.",
+    "cityscapes-labels2photo": "Dark, green-grey street scenes laid out by the labels: road with kerb lines, "
+    "facades, tree masses, gaps of sky and car shapes where the labels put them. No fine checkerboard "
+    "(resize-convolution decoder), but a blocky texture with vertical streaks on the facades, no real colours, and "
+    "people and signs as smudges. The transposed-convolution run of the same 3000 steps scored L1 0.275 and "
+    "FCN-score 0.81 / 0.28 / 0.23 (this one: 0.270 and 0.78 / 0.31 / 0.24) with a grid over the whole image.",
     "cityscapes-photo2labels": "Label maps whose big regions are right: road, sidewalk, buildings, vegetation, sky "
     "and the ego car's bonnet. Cars come out as blue blobs, but dark road shadows are also painted as cars; poles, "
     "signs and people become noisy speckles of off-palette colours, and building areas show a fine checkerboard "
