@@ -23,7 +23,7 @@ from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.pipeline import Pix2PixPipeline
 from pix2pix_hub.tasks import TASKS
 from pix2pix_hub.training.data import PAIR_MAKERS, pair_maker_for
-from pix2pix_hub.zoo import WEIGHTS_FILE, ZOO_BUDGET_BYTES, zoo_size_bytes, zoo_tasks
+from pix2pix_hub.zoo import WEIGHTS_FILE, ZOO_BUDGET_BYTES, zoo_size_bytes, zoo_table, zoo_tasks
 
 ZOO = [task.name for task in zoo_tasks()]
 
@@ -109,6 +109,17 @@ print(json.dumps({{"same": same, "card_names_task": "{name}" in card, "metrics":
     assert result["same"]
     assert result["card_names_task"]
     assert result["metrics"] == json.loads((TASKS[name].zoo_dir / "metrics.json").read_text())["all"]
+
+
+def test_readme_zoo_table_is_the_current_one_with_the_papers_measures():
+    readme = (REPO_ROOT / "README.md").read_text()
+    table = readme.split("<!-- zoo table: pix2pix-hub zoo list --markdown -->\n", 1)[1].split("\n<!-- end zoo", 1)[0]
+    assert table == zoo_table(), (
+        "README zoo table is stale: paste `pix2pix-hub zoo list --markdown` between its markers"
+    )
+    row = next(line for line in table.splitlines() if line.startswith("| cityscapes-labels2photo |"))
+    if "cityscapes-labels2photo" in ZOO:
+        assert "FCN-score" in row and "paper 0.66 / 0.23 / 0.17" in row
 
 
 def test_zoo_push_of_a_task_without_a_model_says_how_to_train_it(hub_env):

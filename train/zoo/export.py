@@ -76,8 +76,11 @@ OBSERVATIONS = {
     "signs and people become noisy speckles of off-palette colours, and building areas show a fine checkerboard "
     "grid (the evaluation snaps each pixel to the nearest class colour). Label accuracy rose from 0.70 / 0.29 / "
     "0.23 at 400 steps to 0.76 / 0.39 / 0.28.",
-    "edges2handbags": "Bag-shaped fills in one greyish-brown tone that follow the outline, with the edges still "
-    "visible as dark lines and blurred borders; every bag gets nearly the same colour (little variety).",
+    "edges2handbags": "Dark leather handbags that fill the outline, with straps, seams and buckles following the "
+    "edges and soft highlights; no checkerboard (resize-convolution decoder). Colour is nearly always dark grey-"
+    "brown with magenta or red patches, so white and tan bags come out dark, and details inside the bag smear. "
+    "Better than the 400-step run it replaced (L1 0.374 -> 0.274, SSIM 0.509 -> 0.604), which filled every bag "
+    "with one greyish tone.",
     "maps-map2aerial": "Aerial-photo texture laid out by the map: streets as dark lines, blocks filled with bright "
     "rooftop clutter, canals as dark channels. Mostly grey, with little colour (parks are not green, water is not "
     "blue) and a coarse blocky texture up close. Its L1 is a little worse than the 400-step run's (0.252 -> 0.267) "
