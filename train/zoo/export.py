@@ -64,8 +64,11 @@ OBSERVATIONS = {
     "same recipe with the paper's transposed convolutions, trained for the same 2500 steps, scores the same "
     "(L1 0.369, FCN-score 0.61 / 0.31 / 0.22) but covers every facade in a fine grid with dirty streaks and "
     "blotchy skies (docs/zoo.md).",
-    "edges2shoes": "A shoe-shaped, mostly dark brown or black fill that follows the outline, with soft edges and a "
-    "smear below the sole; no material detail or colour variety yet.",
+    "edges2shoes": "Brown leather shoes that fill the outline, with laces, straps and seams drawn along the edges "
+    "and a sole; no checkerboard (resize-convolution decoder). Colour is almost always brown with blue-grey "
+    "highlights whatever the real shoe's (purple and black shoes come out brown), and material detail is smeared. "
+    "Better than the 400-step run it replaced (L1 0.209 -> 0.192, SSIM 0.678 -> 0.726), a dark fill with a smear "
+    "below the sole.",
     "cityscapes-labels2photo": "Dark, green-grey street scenes laid out by the labels: road with kerb lines, "
     "facades, tree masses, gaps of sky and car shapes where the labels put them. No fine checkerboard "
     "(resize-convolution decoder), but a blocky texture with vertical streaks on the facades, no real colours, and "

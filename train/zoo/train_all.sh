@@ -19,7 +19,7 @@ LANE_B=(
   "maps-map2aerial STEPS=3000 RUNS_DIR=runs/zoo"
   "cityscapes-labels2photo UPSAMPLING=resize STEPS=3000 RUNS_DIR=runs/resize"
   "cityscapes-photo2labels STEPS=3000 RUNS_DIR=runs/zoo"
-  "edges2shoes"
+  "edges2shoes UPSAMPLING=resize STEPS=2500 RUNS_DIR=runs/resize"
 )
 
 run_lane() {
