@@ -23,7 +23,7 @@ from .errors import Pix2PixHubError
 from .evaluation.report import PAPER_SCORES, SCORE_KEYS
 from .models import Pix2PixGenerator
 from .tasks import TASKS, ZOO_DIR, Task, eval_split_of, find_dataset_dir, get_task
-from .training.metrics import evaluate_generator
+from .training.metrics import METRIC_DESCRIPTIONS, evaluate_generator
 
 #: the weights file and the files a zoo folder holds
 WEIGHTS_FILE = "model.safetensors"
@@ -97,9 +97,8 @@ def evaluate_task(
             batches.append({key: torch.stack([t[key] for t in tensors]) for key in ("input", "target")})
         results[name] = evaluate_generator(generator, batches)
     total = sum(r["num_images"] for r in results.values())
-    results["all"] = {
-        key: sum(r[key] * r["num_images"] for r in results.values()) / total for key in ("l1", "psnr", "ssim")
-    }
+    keys = [key for key in METRIC_DESCRIPTIONS if all(key in r for r in results.values())]
+    results["all"] = {key: sum(r[key] * r["num_images"] for r in results.values()) / total for key in keys}
     results["all"]["num_images"] = total
     return results
 
