@@ -20,13 +20,11 @@ import datasets
 import torch
 from PIL import Image
 
+from .defaults import DEFAULT_COLUMNS, DIRECTIONS
 from .errors import Pix2PixHubError
 from .images import list_images, open_image, pil_to_tensor, to_mode
 
 logger = logging.getLogger(__name__)
-
-DIRECTIONS = ("AtoB", "BtoA")
-DEFAULT_COLUMNS = ("imageA", "imageB")
 
 PairDecoder = Callable[[dict[str, Any]], tuple[Image.Image, Image.Image, str]]
 

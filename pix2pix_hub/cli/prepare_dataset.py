@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..data import DEFAULT_COLUMNS, export_dataset
+from ..defaults import DEFAULT_COLUMNS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data import export_dataset
+
     result = export_dataset(
         args.source,
         args.output,
