@@ -44,9 +44,9 @@ def describe(source: str) -> str:
     """The text `info` prints for a model folder or repo."""
     from huggingface_hub import ModelCard, constants
 
-    from ..models.hub_model import check_model_source
+    from ..models.hub_model import locate_model
 
-    check_model_source(source, "model")
+    source = locate_model(source, "model")
     config_file = fetch(source, constants.CONFIG_NAME)
     if config_file is None:
         raise Pix2PixHubError(f"{source}: no config.json; not a pix2pix_hub model folder or repo.")
