@@ -172,8 +172,8 @@ def get_task(name: str) -> Task:
         return TASKS[name]
     except KeyError:
         nearest = nearest_task(name)
-        hint = f" Did you mean {nearest!r}?" if nearest else ""
-        raise Pix2PixHubError(f"unknown task {name!r}.{hint} Known tasks: {', '.join(TASKS)}") from None
+        hint = f" (did you mean {nearest!r}?)" if nearest else ""
+        raise Pix2PixHubError(f"unknown task {name!r}{hint}; known tasks: {', '.join(TASKS)}") from None
 
 
 def nearest_task(name: str) -> str | None:

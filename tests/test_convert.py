@@ -374,7 +374,9 @@ class _TouchOnUnpickle:
 def test_arbitrary_pickle_is_refused_without_running_it(tmp_path):
     marker = tmp_path / "unpickled"
     path = save_reference(nn.Identity(), tmp_path / "latest_net_G.pth", {"net": _TouchOnUnpickle(marker)})
-    with pytest.raises(Pix2PixHubError, match=r"latest_net_G\.pth: holds non-tensor Python objects .*refused for safety") as err:
+    with pytest.raises(
+        Pix2PixHubError, match=r"latest_net_G\.pth: holds non-tensor Python objects .*refused for safety"
+    ) as err:
         load_reference_checkpoint(path)
     assert "weights_only" in str(err.value) and "state_dict" in str(err.value)
     assert not marker.exists()
