@@ -21,6 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--column-b", default=DEFAULT_COLUMNS[1], help="image column holding B (dataset sources)")
     parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None, help="also push to this Hub dataset repo")
     parser.add_argument("--private", action="store_true", help="make the pushed dataset private")
+    parser.add_argument(
+        "--license",
+        default=None,
+        help="licence id for the card (e.g. cc-by-4.0); default: the registry's terms for known data, else unknown",
+    )
     parser.set_defaults(func=run)
 
 
@@ -36,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         column_b=args.column_b,
         push_to_hub=args.push_to_hub,
         private=args.private or None,
+        license=args.license,
     )
     for split, rows in result.items():
         print(f"{split}: {len(rows)} pairs")
