@@ -63,6 +63,8 @@ def test_prepare_dataset(side_by_side_dir, tmp_path, capsys):
 
 @pytest.mark.parametrize("upsampling", ["transposed", "resize"])
 def test_export_onnx_matches_torch(tmp_path, capsys, upsampling):
+    import onnx
+
     from pix2pix_hub.onnx_export import run_onnx
 
     torch.manual_seed(0)
@@ -75,6 +77,9 @@ def test_export_onnx_matches_torch(tmp_path, capsys, upsampling):
     with torch.no_grad():
         expected = gen(x).numpy()
     assert np.abs(run_onnx(tmp_path / "g.onnx", x.numpy()) - expected).max() < 1e-4
+    graph = onnx.load(tmp_path / "g.onnx").graph
+    for value in (*graph.input, *graph.output):
+        assert [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim] == ["batch", 3, "height", "width"]
 
 
 def test_help_and_tasks_import_nothing_heavy():
