@@ -12,7 +12,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("translate", help="translate images with a model (task name, folder or Hub id)")
     parser.add_argument("model", help="task name (its bundled zoo model), model folder, or Hub repo id")
     parser.add_argument("inputs", nargs="+", help="image files and/or folders of images")
-    parser.add_argument("-o", "--output", required=True, help="folder for the outputs: one PNG per input, named after it (never over an input)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="folder for the outputs: one PNG per input, named after it (never over an input)",
+    )
     parser.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="images per forward pass (same-size images batch)"
     )
