@@ -24,6 +24,7 @@ from accelerate.logging import get_logger
 from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
 from tqdm.auto import tqdm
 
+from pix2pix_hub.cli import DefaultsHelpFormatter
 from pix2pix_hub.data import DIRECTIONS, PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.images import tensor_to_pil
@@ -39,7 +40,6 @@ from pix2pix_hub.training import (
     discriminator_step,
     evaluate_generator,
     generator_step,
-    latest_checkpoint,
     save_checkpoint,
 )
 from pix2pix_hub.training.card import (
@@ -49,7 +49,7 @@ from pix2pix_hub.training.card import (
     sample_grid,
     write_model_cards,
 )
-from pix2pix_hub.training.checkpoints import check_architecture, read_checkpoint_state, remove_temporary_checkpoints
+from pix2pix_hub.training.checkpoints import remove_temporary_checkpoints
 from pix2pix_hub.training.data import TrainingPairs, collate_pairs, pair_maker_for
 from pix2pix_hub.training.fast_paths import (
     AUTO_CHOICES,
@@ -60,8 +60,11 @@ from pix2pix_hub.training.fast_paths import (
     resolve_fast_paths,
 )
 from pix2pix_hub.training.losses import GAN_MODES
-from pix2pix_hub.training.schedule import LinearDecaySchedule
+from pix2pix_hub.training.preflight import hub_repo_id, preflight
+from pix2pix_hub.training.resume import RunRecord, resume_run
+from pix2pix_hub.training.schedule import RunSchedule, format_epochs, set_learning_rate
 from pix2pix_hub.training.steps import make_optimizer
+from pix2pix_hub.training.summary import startup_summary
 
 logger = get_logger(__name__)
 
@@ -73,7 +76,7 @@ LOG_FILE = "train_log.jsonl"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line flags; the defaults are the paper's (facades: 200 epochs, batch 1, 286 -> 256 jitter)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=DefaultsHelpFormatter)
     data = parser.add_argument_group("data")
     data.add_argument(
         "--task",
@@ -340,7 +343,9 @@ def main(args: argparse.Namespace) -> Path:
     objective = Objective(args.objective, args.lambda_l1, args.gan_mode)
     checkpoints_dir = output_dir / "checkpoints"
     log_path = output_dir / "logs" / LOG_FILE
+    repo_id = hub_repo_id(args.hub_model_id, task, args.push_to_hub)
     if accelerator.is_main_process:
+        preflight(output_dir, repo_id, args.push_to_hub, args.hub_private)
         (output_dir / "logs").mkdir(parents=True, exist_ok=True)
         remove_temporary_checkpoints(checkpoints_dir)
 
@@ -402,10 +407,8 @@ def main(args: argparse.Namespace) -> Path:
     total_steps = args.max_train_steps or (args.n_epochs + args.n_epochs_decay) * steps_per_epoch
     num_epochs = math.ceil(total_steps / steps_per_epoch)
     fraction = args.n_epochs / (args.n_epochs + args.n_epochs_decay)
-    schedule = LinearDecaySchedule(total_steps, fraction)
-    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, schedule) for opt in optimizers]
-    for scheduler in schedulers:
-        accelerator.register_for_checkpointing(scheduler)
+    schedule = RunSchedule(args.learning_rate, total_steps, fraction, steps_per_epoch)
+    run_record = RunRecord(architecture, vars(args), schedule, started=started)
     if ema is not None:
         ema.to(accelerator.device)
         accelerator.register_for_checkpointing(ema)
@@ -414,37 +417,35 @@ def main(args: argparse.Namespace) -> Path:
         config = {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in vars(args).items()}
         accelerator.init_trackers("pix2pix", config=config)
 
-    global_step, first_epoch, batches_to_skip = 0, 0, 0
+    global_step = 0
     if args.resume_from_checkpoint:
-        checkpoint = (
-            latest_checkpoint(checkpoints_dir)
-            if args.resume_from_checkpoint == "latest"
-            else Path(args.resume_from_checkpoint)
-        )
-        if checkpoint is None:
-            logger.info("no checkpoint in %s; starting a new run", checkpoints_dir)
-        else:
-            state = read_checkpoint_state(checkpoint)
-            check_architecture(checkpoint, state["architecture"], architecture)
-            accelerator.load_state(str(checkpoint))
-            # LambdaLR's load_state_dict overwrites the schedule object's fields with the saved run's; this run's
-            # length (e.g. a longer --max_train_steps) wins, so a fresh schedule replaces it
-            for scheduler in schedulers:
-                scheduler.lr_lambdas = [LinearDecaySchedule(total_steps, fraction)]
-                scheduler.last_epoch -= 1
-                scheduler.step()  # recompute the current rate from this run's schedule
-            global_step = state["global_step"]
-            first_epoch = global_step // steps_per_epoch
-            batches_to_skip = (global_step % steps_per_epoch) * args.gradient_accumulation_steps
-            logger.info("resumed from %s at step %d", checkpoint, global_step)
+        global_step = resume_run(accelerator, args.resume_from_checkpoint, checkpoints_dir, run_record, ema is not None)
+    first_epoch = global_step // steps_per_epoch
+    batches_to_skip = (global_step % steps_per_epoch) * args.gradient_accumulation_steps
     if accelerator.is_main_process:
         keep_log_until(log_path, global_step)
+        summary_lines = startup_summary(
+            task=task,
+            dataset=dataset,
+            train_split=args.train_split,
+            num_pairs=len(train_dataset),
+            direction=direction,
+            schedule=schedule,
+            images_per_step=args.batch_size * accelerator.num_processes * args.gradient_accumulation_steps,
+            validation_split=validation_split,
+            output_dir=output_dir,
+            checkpointing_steps=args.checkpointing_steps,
+            repo_id=repo_id,
+        )
+        for line in summary_lines:
+            logger.info(line)
 
-    checkpoint_state = {"architecture": architecture, "args": vars(args)}
     skipped: set[str] = set()
     metrics: dict[str, float] | None = None
     progress = tqdm(total=total_steps, initial=global_step, desc="steps", disable=not accelerator.is_local_main_process)
-    for epoch in range(first_epoch, num_epochs):
+    # a run resumed from its final checkpoint has no step left: it only writes the model folder
+    last_epoch = num_epochs if global_step < total_steps else first_epoch
+    for epoch in range(first_epoch, last_epoch):
         train_dataset.set_epoch(epoch)
         loader = train_dataloader
         if epoch == first_epoch and batches_to_skip:
@@ -453,6 +454,8 @@ def main(args: argparse.Namespace) -> Path:
         for batch in loader:
             skipped.update(batch["bad"])
             condition, target = apply_to_batch(batch["input"], fast), apply_to_batch(batch["target"], fast)
+            learning_rate = schedule.get_lr(global_step)  # a pure function of the step: resumes need no state
+            set_learning_rate(optimizers, learning_rate)
             with accelerator.accumulate(*models):
                 fake = generator(condition)
                 losses = {}
@@ -465,9 +468,6 @@ def main(args: argparse.Namespace) -> Path:
                 )
             if not accelerator.sync_gradients:
                 continue
-            learning_rate = schedulers[0].get_last_lr()[0]  # the rate this step used
-            for scheduler in schedulers:
-                scheduler.step()
             if ema is not None:
                 ema.step(generator.parameters())
             global_step += 1
@@ -481,7 +481,7 @@ def main(args: argparse.Namespace) -> Path:
                     log.write(json.dumps({"step": global_step, "epoch": epoch, **record}) + "\n")
             if global_step % args.checkpointing_steps == 0 and global_step < total_steps:
                 save_checkpoint(
-                    accelerator, checkpoints_dir, global_step, checkpoint_state, args.checkpoints_total_limit
+                    accelerator, checkpoints_dir, global_step, run_record.state(), args.checkpoints_total_limit
                 )
             if validation_data is not None and args.validation_steps and global_step % args.validation_steps == 0:
                 if accelerator.is_main_process and global_step < total_steps:
@@ -493,7 +493,7 @@ def main(args: argparse.Namespace) -> Path:
     progress.close()
 
     if (
-        save_checkpoint(accelerator, checkpoints_dir, global_step, checkpoint_state, args.checkpoints_total_limit)
+        save_checkpoint(accelerator, checkpoints_dir, global_step, run_record.state(), args.checkpoints_total_limit)
         is None
     ):
         logger.warning("the final checkpoint could not be written; the model folder is still saved below")
@@ -509,24 +509,30 @@ def main(args: argparse.Namespace) -> Path:
             "direction": direction,
             "objective_text": objective_description(objective),
             "global_step": global_step,
-            "epochs": f"{global_step / steps_per_epoch:.1f}",
+            "epochs": format_epochs(global_step / steps_per_epoch),
             "images_per_step": args.batch_size * accelerator.num_processes * args.gradient_accumulation_steps,
             "num_processes": accelerator.num_processes,
             "accumulation": args.gradient_accumulation_steps,
-            "wall_time": format_duration(time.time() - started),
+            "wall_time": format_duration(run_record.wall_time()),
+            "schedule_text": run_record.describe_schedule(global_step),
             "hardware": hardware_description(accelerator.device, accelerator.num_processes, num_threads),
             "mixed_precision": accelerator.mixed_precision,
             "skipped_pairs": len(skipped),
             "metrics": metrics,
             "validation_split": validation_split,
             "arguments": {k: v for k, v in vars(args).items()},
-            **{k: getattr(args, k) for k in ("batch_size", "learning_rate", "adam_beta1", "adam_beta2", "n_epochs")},
-            **{k: getattr(args, k) for k in ("n_epochs_decay", "max_train_steps", "crop_size", "use_ema", "ema_decay")},
+            **{
+                k: getattr(args, k)
+                for k in ("batch_size", "adam_beta1", "adam_beta2", "crop_size", "use_ema", "ema_decay")
+            },
         }
-        save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args)
+        save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args, repo_id)
         summary = {"output_dir": str(output_dir), "global_step": global_step, "skipped_pairs": len(skipped)}
         summary["metrics"] = metrics
         (output_dir / "logs" / "summary.json").write_text(json.dumps(summary, indent=2))
+        logger.info(
+            "saved to %s after %d steps%s", output_dir, global_step, f"; pushed to {repo_id}" * args.push_to_hub
+        )
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return output_dir
@@ -556,14 +562,13 @@ def keep_log_until(log_path: Path, step: int) -> None:
     log_path.write_text("".join(line + "\n" for line in kept))
 
 
-def save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args) -> None:
+def save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args, repo_id) -> None:
     """Generator (EMA weights if used) as OUTPUT_DIR, discriminator in OUTPUT_DIR/discriminator, card and samples;
     then push everything but checkpoints and logs."""
     model_g = accelerator.unwrap_model(generator)
     if ema is not None:
         ema.copy_to(model_g.parameters())
     models = [model_g] + ([accelerator.unwrap_model(discriminator)] if discriminator is not None else [])
-    repo_id = args.hub_model_id or (task.hub_repo_id if task and args.push_to_hub else None)
     try:
         model_g.save_pretrained(output_dir)
         if len(models) > 1:

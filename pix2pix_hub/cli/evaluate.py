@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..data import DIRECTIONS
+from ..defaults import DIRECTIONS
 from ..tasks import TASKS
 
 
