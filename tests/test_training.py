@@ -438,3 +438,29 @@ def test_two_process_data_parallel_run_on_cpu(data, tmp_path):
     card = (output_dir / "README.md").read_text()
     assert "2 images per step (batch 1 x 2 process(es)" in card
     assert (output_dir / "checkpoints" / "checkpoint-2" / "random_states_1.pkl").is_file()
+
+
+def test_checkpoint_of_the_lambdalr_train_py_still_resumes(data, finished_run, tmp_path):
+    """Checkpoints written before the schedule became a function of the step hold one LambdaLR state per optimizer
+    and no schedule in training_state.json; they resume onto the same losses."""
+    reference_dir, _ = finished_run
+    old = tmp_path / "old" / "checkpoints" / "checkpoint-8"
+    shutil.copytree(reference_dir / "checkpoints" / "checkpoint-8", old)
+    for index in range(2):
+        torch.save({"last_epoch": 8, "_last_lr": [2e-4]}, old / f"custom_checkpoint_{index}.pkl")
+    state = json.loads((old / STATE_FILE).read_text())
+    for key in ("schedule", "schedule_history", "wall_time_s"):
+        state.pop(key, None)
+    (old / STATE_FILE).write_text(json.dumps(state))
+    proc = subprocess.run(
+        train_command(data, tmp_path / "old", "--resume_from_checkpoint", "latest"),
+        env=run_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    expected, got = read_log(reference_dir), read_log(tmp_path / "old")
+    for step in range(9, 17):
+        assert got[step]["loss_g_l1"] == pytest.approx(expected[step]["loss_g_l1"], rel=1e-5), step
+    assert len(list((tmp_path / "old" / "checkpoints" / "checkpoint-16").glob("custom_checkpoint_*.pkl"))) == 0

@@ -419,7 +419,7 @@ def main(args: argparse.Namespace) -> Path:
 
     global_step = 0
     if args.resume_from_checkpoint:
-        global_step = resume_run(accelerator, args.resume_from_checkpoint, checkpoints_dir, run_record, ema is not None)
+        global_step = resume_run(accelerator, args.resume_from_checkpoint, checkpoints_dir, run_record)
     first_epoch = global_step // steps_per_epoch
     batches_to_skip = (global_step % steps_per_epoch) * args.gradient_accumulation_steps
     if accelerator.is_main_process:

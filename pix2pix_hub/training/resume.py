@@ -16,7 +16,6 @@ from typing import Any
 
 from accelerate import Accelerator
 
-from ..errors import Pix2PixHubError
 from .checkpoints import check_architecture, latest_checkpoint, read_checkpoint_state
 from .schedule import RunSchedule, format_epochs
 
@@ -65,12 +64,34 @@ class RunRecord:
         return "; ".join([text, *earlier])
 
 
+class _LegacySchedulerState:
+    """Stands in for a LambdaLR whose state an older train.py stored; the schedule is now a function of the step."""
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+def _load_legacy_state(accelerator: Accelerator, checkpoint: Path) -> None:
+    """Load a checkpoint of an older train.py, which also saved one LambdaLR state per optimizer: stand-ins take
+    those, and are unregistered afterwards so that new checkpoints do not carry them."""
+    stored = len(list(checkpoint.glob("custom_checkpoint_*.pkl")))
+    # accelerate keeps registered objects in a private list; it has no public way to unregister one
+    registered = list(accelerator._custom_objects)
+    accelerator._custom_objects[:] = [_LegacySchedulerState() for _ in range(stored - len(registered))] + registered
+    try:
+        accelerator.load_state(str(checkpoint))
+    finally:
+        accelerator._custom_objects[:] = registered
+
+
 def resume_run(
     accelerator: Accelerator,
     resume_from: str,
     checkpoints_dir: str | os.PathLike,
     record: RunRecord,
-    uses_ema: bool,
 ) -> int:
     """Load `resume_from` ('latest' or a checkpoint folder) into the accelerator and `record`; return its step
     (0 when 'latest' finds no checkpoint). Logs a warning when this run's schedule differs from the checkpoint's."""
@@ -80,12 +101,10 @@ def resume_run(
         return 0
     state = read_checkpoint_state(checkpoint)
     check_architecture(checkpoint, state["architecture"], record.architecture)
-    if "schedule" not in state and uses_ema:
-        raise Pix2PixHubError(
-            f"{checkpoint}: was written by an older train.py that stored the learning-rate scheduler before the "
-            "EMA weights, so its EMA state cannot be restored. Resume it with the pix2pix_hub version that wrote it."
-        )
-    accelerator.load_state(str(checkpoint))
+    if "schedule" in state:
+        accelerator.load_state(str(checkpoint))
+    else:
+        _load_legacy_state(accelerator, checkpoint)
     step = int(state["global_step"])
     record.earlier_wall_time_s = float(state.get("wall_time_s", 0.0))
     saved = RunSchedule.from_dict(state["schedule"]) if "schedule" in state else None
