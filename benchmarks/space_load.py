@@ -3,10 +3,12 @@
 Starts `pix2pix-hub demo` in its own process on a free 127.0.0.1 port (the bundled zoo, or `--zoo-dir`), gives
 every user its own `gradio_client.Client`, and has each send the task's first drawn example (what a crowd clicking
 the first example does) `--requests` times in a row; every answer must be a PNG at the input's size, the same for
-all. Then it times the parts of one request inside this process (decode, model, encode, write), so the app's
-overhead can be told from the model's.
+all. `--distinct` sends a different drawing with every request instead (no two alike: every one needs the model).
+First it times the parts of one request inside this process (decode, model, encode, write), and per level it
+reports the CPU the app and the clients spent per request, so the app's overhead can be told from the model's and
+from the measuring clients' (they share this machine's cores).
 
-    python benchmarks/space_load.py [--users 1 8 32] [--requests 20 8 3] [--task edges2shoes]
+    python benchmarks/space_load.py [--users 1 8 32] [--requests 20 8 3] [--task edges2shoes] [--distinct]
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 
 import httpx
+import torch
 from PIL import Image
 
 from pix2pix_hub import get_task
@@ -48,6 +51,9 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="gradio_client's default TLS set-up on every HTTP call (loads the CA bundle: about 20 ms of CPU each, "
         "here on the app's cores); off by default, the app speaks plain HTTP on 127.0.0.1",
+    )
+    parser.add_argument(
+        "--distinct", action="store_true", help="a different drawn input with every request (none repeats)"
     )
     parser.add_argument("--no-parts", action="store_true", help="skip timing the parts of one request")
     return parser.parse_args()
@@ -91,25 +97,24 @@ def percentile(values: list[float], q: float) -> float:
 def run_level(
     url: str,
     api_name: str,
-    image: Path,
-    users: int,
-    requests: int,
+    images: list[list[Path]],
     expected_size: tuple[int, int],
     verify_tls: bool = False,
 ):
-    """`users` clients at once, `requests` each; returns (wall seconds, latencies, error messages, output digests)."""
+    """One client per list of `images`, all at once, each sending its list in order; returns (wall seconds,
+    latencies, error messages, output digests)."""
     from gradio_client import Client, handle_file
 
-    clients = [Client(url, verbose=False, ssl_verify=verify_tls) for _ in range(users)]
-    start_line = threading.Barrier(users + 1)
+    clients = [Client(url, verbose=False, ssl_verify=verify_tls) for _ in images]
+    start_line = threading.Barrier(len(images) + 1)
     latencies: list[float] = []
     errors: list[str] = []
     digests: set[str] = set()
     lock = threading.Lock()
 
-    def user(client: Client) -> None:
+    def user(client: Client, sources: list[Path]) -> None:
         start_line.wait()
-        for _ in range(requests):
+        for image in sources:
             start = time.perf_counter()
             try:
                 path = client.predict(handle_file(image), api_name=api_name)
@@ -126,7 +131,7 @@ def run_level(
                 latencies.append(time.perf_counter() - start)
                 digests.add(hashlib.sha256(Image.open(io.BytesIO(data)).tobytes()).hexdigest())
 
-    threads = [threading.Thread(target=user, args=(c,)) for c in clients]
+    threads = [threading.Thread(target=user, args=pair) for pair in zip(clients, images, strict=True)]
     for thread in threads:
         thread.start()
     start_line.wait()
@@ -141,8 +146,7 @@ def time_parts(task_name: str, zoo_dir: str, image: Path, repeats: int = 20) -> 
     from pix2pix_hub.space.models import ModelStore
 
     task = get_task(task_name)
-    store = ModelStore(zoo_dir, use_hub=False)
-    pipe = store.load(task)
+    pipe = ModelStore(zoo_dir, use_hub=False).load(task)
     source = Image.open(image).convert("RGB")
     output = pipe(source)
 
@@ -161,18 +165,17 @@ def time_parts(task_name: str, zoo_dir: str, image: Path, repeats: int = 20) -> 
         return buffer.getvalue()
 
     with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / "out.png"
         parts = {
             "decode the uploaded PNG": median_ms(lambda: Image.open(image).convert("RGB")),
             "model, 1 image": median_ms(lambda: pipe(source)),
             "model, batch of 8 (per image)": median_ms(lambda: pipe([source] * 8, batch_size=8)) / 8,
             "encode PNG, level 6 (PIL's default)": median_ms(lambda: encode(6)),
             "encode PNG, level 1": median_ms(lambda: encode(1)),
-            "hash and write the PNG": median_ms(
-                lambda: target.write_bytes(encode(1)) and hashlib.sha256(target.read_bytes()).hexdigest()
-            ),
+            "write the PNG": median_ms(lambda: (Path(tmp) / "out.png").write_bytes(encode(1)))
+            - median_ms(lambda: encode(1)),
+            "hash the input's pixels": median_ms(lambda: hashlib.sha256(source.tobytes()).hexdigest()),
         }
-    print("parts of one request, in this process (median of %d):" % repeats)
+    print(f"parts of one request, in this process (median of {repeats}, torch {torch.get_num_threads()} threads):")
     for name, ms in parts.items():
         print(f"  {name:<38} {ms:7.1f} ms")
 
@@ -187,6 +190,16 @@ def main(args: argparse.Namespace) -> None:
         image = Path(tmp) / f"{task.name}_0.png"
         first_example = draw_input(task.name, 256, 0)
         first_example.save(image)
+        drawn = iter(range(1, 10**6))
+
+        def inputs(users: int, requests: int) -> list[list[Path]]:
+            if not args.distinct:
+                return [[image] * requests for _ in range(users)]
+            files = [[Path(tmp) / f"{task.name}_{next(drawn)}.png" for _ in range(requests)] for _ in range(users)]
+            for path in (p for row in files for p in row):
+                draw_input(task.name, 256, int(path.stem.rsplit("_", 1)[1])).save(path)
+            return files
+
         if not args.no_parts:
             time_parts(task.name, args.zoo_dir, image)
         port = free_port()
@@ -194,9 +207,12 @@ def main(args: argparse.Namespace) -> None:
         url = f"http://127.0.0.1:{port}/"
         api_name = f"/{task.api_name}"
         try:
-            run_level(url, api_name, image, 1, 2, first_example.size, args.verify_tls)  # warm-up: model load, first compilation
+            run_level(
+                url, api_name, inputs(1, 2), first_example.size, args.verify_tls
+            )  # warm-up: model load, first compilation
             print(
-                f"{task.name}, 256x256 drawn example, {os.cpu_count()} CPUs, "
+                f"{task.name}, 256x256 {'distinct drawings' if args.distinct else 'drawn example'}, "
+                f"{os.cpu_count()} CPUs, "
                 f"clients {'with' if args.verify_tls else 'without'} TLS set-up per call"
             )
             print(
@@ -204,13 +220,14 @@ def main(args: argparse.Namespace) -> None:
                 f"{'app CPU ms/req':>14} {'clients CPU ms/req':>18} {'load':>5}"
             )
             for users, requests in zip(args.users, args.requests, strict=True):
+                sources = inputs(users, requests)
                 app_cpu, clients_cpu = cpu_seconds(server.pid), cpu_seconds(os.getpid())
                 wall, latencies, errors, digests = run_level(
-                    url, api_name, image, users, requests, first_example.size, args.verify_tls
+                    url, api_name, sources, first_example.size, args.verify_tls
                 )
                 app_cpu = (cpu_seconds(server.pid) - app_cpu) * 1000 / (users * requests)
                 clients_cpu = (cpu_seconds(os.getpid()) - clients_cpu) * 1000 / (users * requests)
-                if len(digests) > 1:
+                if len(digests) > 1 and not args.distinct:
                     errors.append(f"{len(digests)} different outputs for one input")
                 p50 = percentile(latencies, 0.5) * 1000 if latencies else float("nan")
                 p95 = percentile(latencies, 0.95) * 1000 if latencies else float("nan")

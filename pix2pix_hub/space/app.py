@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from ..postprocess import keep_known
 from ..tasks import TASKS, Task
 from ..zoo import ModelFacts
 from .models import MAX_BATCH_SIZE, ModelStore
-from .outputs import save_png
+from .outputs import OutputCache, save_png
 
 #: longest side the Space translates; larger inputs are downscaled with a note (the models work at 256-1024 px)
 MAX_SIDE = 1024
@@ -229,16 +229,34 @@ def limit_size(image: Image.Image) -> Image.Image:
     return image.resize(size, Image.LANCZOS)
 
 
-def translate(store: ModelStore, task: Task, image: Image.Image, seed: float | None, paper_mode: bool) -> Image.Image:
-    """Run the task's model on a prepared RGB image and keep the input's known part (`postprocess.keep_known`);
-    every failure becomes a readable `gr.Error`."""
-    try:
-        return keep_known(task, image, store.translate(task, image, paper_mode=paper_mode, seed=int(seed or 0)))
-    except Pix2PixHubError as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+@dataclass(frozen=True)
+class Translator:
+    """What every handler answers with: the models (`store`, the one place they are called), the folder Gradio
+    serves outputs from, and the output files of recent identical requests."""
+
+    store: ModelStore
+    folder: str = field(default_factory=get_upload_folder)
+    cache: OutputCache = field(default_factory=OutputCache)
+
+    def __call__(self, task: Task, model_input: Image.Image, seed: float | None, paper_mode: bool) -> str:
+        """The output PNG's path for a prepared input: the task's model, then the input's known part kept
+        (`postprocess.keep_known`); every failure becomes a readable `gr.Error`."""
+        mode, seed = ("paper", int(seed or 0)) if paper_mode else ("deterministic", 0)
+
+        def make() -> str:
+            try:
+                output = self.store.translate(task, model_input, paper_mode=paper_mode, seed=seed)
+            except Pix2PixHubError as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+            return save_png(keep_known(task, model_input, output), self.folder, task.name)
+
+        return self.cache.get_or_make(OutputCache.key(task.name, model_input, mode, seed), make)
+
+    def model_input_png(self, model_input: Image.Image) -> str:
+        return save_png(model_input, self.folder, "model_input")
 
 
-def make_ui_handler(store: ModelStore, task: Task, folder: str, live: bool = False) -> Callable:
+def make_ui_handler(translate: Translator, task: Task, live: bool = False) -> Callable:
     """The UI's handler: the output PNG's path, and the model input's where the widget shows it. `live` (drawing)
     clears the output for an empty canvas instead of showing an error at every stroke."""
     widget = INPUT_WIDGETS[task.input_kind]
@@ -252,19 +270,19 @@ def make_ui_handler(store: ModelStore, task: Task, folder: str, live: bool = Fal
             return (None, None) if widget.shows_model_input else None
         except Pix2PixHubError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
-        output = save_png(translate(store, task, model_input, seed, paper_mode), folder, task.name)
-        return (output, save_png(model_input, folder, "model_input")) if widget.shows_model_input else output
+        output = translate(task, model_input, seed, paper_mode)
+        return (output, translate.model_input_png(model_input)) if widget.shows_model_input else output
 
     return handle
 
 
-def make_api_handler(store: ModelStore, task: Task, folder: str) -> Callable:
+def make_api_handler(translate: Translator, task: Task) -> Callable:
     def handle(path: str | None, seed: float = 0, paper_mode: bool = False) -> str:
         try:
             model_input = prepare_input(task, limit_size(uploaded_image(path)))
         except Pix2PixHubError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
-        return save_png(translate(store, task, model_input, seed, paper_mode), folder, task.name)
+        return translate(task, model_input, seed, paper_mode)
 
     handle.__doc__ = f"{task.description}: image file in, PNG out at the input's size."
     return handle
@@ -285,17 +303,16 @@ def first_example(task: Task) -> Path:
     return example_files(task)[0]
 
 
-def first_outputs(store: ModelStore, task: Task, folder: str) -> tuple[str | None, str | None]:
+def first_outputs(translate: Translator, task: Task) -> tuple[str | None, str | None]:
     """The output and model input PNGs for `first_example`, made when the app is built, so a visitor's first sight
     is a translation; (None, None) when the task has no model."""
-    if not store.info(task).available:
+    if not translate.store.info(task).available:
         return None, None
     model_input = prepare_input(task, load_image(first_example(task)))
     try:
-        output = translate(store, task, model_input, 0, False)
+        return translate(task, model_input, 0, False), translate.model_input_png(model_input)
     except gr.Error:  # a model that fails to load says so when the person presses Translate
         return None, None
-    return save_png(output, folder, task.name), save_png(model_input, folder, "model_input")
 
 
 def facts_markdown(facts: ModelFacts | None) -> str:
@@ -351,13 +368,12 @@ def palette_legend(task: Task) -> str:
     return f"<div style='font-size:0.85em'>{chips}</div>"
 
 
-def task_panel(store: ModelStore, task: Task, seed: gr.Number, paper: gr.Checkbox) -> None:
+def task_panel(translate: Translator, task: Task, seed: gr.Number, paper: gr.Checkbox) -> None:
     """The UI of one task: status and card note, input widget (opening with the first example), output (and the
     model's input where it differs), the model's facts in a collapsed panel, and the task's API endpoint."""
-    info = store.info(task)
+    info = translate.store.info(task)
     widget = INPUT_WIDGETS[task.input_kind]
-    folder = get_upload_folder()  # outputs are written where Gradio serves files from: it takes them as they are
-    first_output, first_model_input = first_outputs(store, task, folder)
+    first_output, first_model_input = first_outputs(translate, task)
     model = f"Model: {info.status}" if info.available else f"⚠️ **No model yet:** {info.status}"
     note = info.card_note.removeprefix(f"{task.description}.").strip()  # cards often repeat the description
     gr.Markdown(f"**{task.description}.** {model}" + (f"\n\n> {note}" if note else ""), elem_classes=["task-status"])
@@ -384,10 +400,10 @@ def task_panel(store: ModelStore, task: Task, seed: gr.Number, paper: gr.Checkbo
     gr.Markdown(hint + palette_legend(task))
     button = gr.Button(f"Translate ({task.name})", variant="primary", interactive=info.available)
     events = dict(api_visibility="private", concurrency_id="model", concurrency_limit=MAX_BATCH_SIZE)
-    button.click(make_ui_handler(store, task, folder), [entry, seed, paper], outputs, **events)
+    button.click(make_ui_handler(translate, task), [entry, seed, paper], outputs, **events)
     if widget.live and info.available:
         entry.change(  # the latest drawing wins: changes made while one is translated collapse into one call
-            make_ui_handler(store, task, folder, live=True),
+            make_ui_handler(translate, task, live=True),
             [entry, seed, paper],
             outputs,
             trigger_mode="always_last",
@@ -403,7 +419,7 @@ def task_panel(store: ModelStore, task: Task, seed: gr.Number, paper: gr.Checkbo
     api_input = gr.File(visible=False, file_types=["image"])
     api_output = gr.Image(visible=False, format="png")
     gr.Button(visible=False).click(
-        make_api_handler(store, task, folder),
+        make_api_handler(translate, task),
         [api_input, seed, paper],
         [api_output],
         api_name=task.api_name,
@@ -414,7 +430,7 @@ def task_panel(store: ModelStore, task: Task, seed: gr.Number, paper: gr.Checkbo
 
 def build_app(store: ModelStore | None = None, tasks: list[Task] | None = None) -> gr.Blocks:
     """The Space: every registry task (or `tasks`), models from `store` (bundled zoo, then the Hub, by default)."""
-    store = store or ModelStore()
+    translate = Translator(store or ModelStore())
     tasks = tasks if tasks is not None else list(TASKS.values())
     with gr.Blocks(title="pix2pix hub", analytics_enabled=False) as demo:
         gr.Markdown(
@@ -434,7 +450,7 @@ def build_app(store: ModelStore | None = None, tasks: list[Task] | None = None) 
                         direction = gr.Radio([t.name for t in group], value=group[0].name, label="Direction")
                     for i, task in enumerate(group):
                         with gr.Column(visible=i == 0) as column:
-                            task_panel(store, task, seed, paper)
+                            task_panel(translate, task, seed, paper)
                         columns.append(column)
                     if len(group) > 1:
                         direction.change(
