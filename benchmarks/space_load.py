@@ -68,7 +68,8 @@ def free_port() -> int:
 def start_app(zoo_dir: str, port: int, log: Path) -> subprocess.Popen:
     """`pix2pix-hub demo` in a child process (its own interpreter, as a deployed Space runs), once it answers."""
     command = [sys.executable, "-m", "pix2pix_hub", "demo", "--port", str(port), "--zoo-dir", zoo_dir]
-    server = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    # started in the log's folder, so that a checkout in the current folder does not shadow the one on PYTHONPATH
+    server = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=log.parent)
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if server.poll() is not None:
