@@ -114,7 +114,7 @@ class InputWidget:
 def label_painter(task: Task) -> gr.ImageEditor:
     palette = get_palette(task.palette)
     return gr.ImageEditor(
-        value=str(first_example(task)),
+        value=opening_drawing(task),
         label=f"Label map ({task.palette} palette): pick a class colour and paint, or upload a label map",
         type="pil",
         image_mode="RGB",
@@ -131,7 +131,7 @@ def label_painter(task: Task) -> gr.ImageEditor:
 
 def sketchpad(task: Task) -> gr.Sketchpad:
     return gr.Sketchpad(
-        value=str(first_example(task)),
+        value=opening_drawing(task),
         label="Sketch: black strokes on white (or upload an edge map)",
         type="pil",
         format="png",
@@ -301,6 +301,14 @@ def example_files(task: Task) -> list[Path]:
 def first_example(task: Task) -> Path:
     """What the task's input widget opens with, so that a visitor first sees an input and its output."""
     return example_files(task)[0]
+
+
+def opening_drawing(task: Task) -> dict[str, Any]:
+    """The first example as a live canvas's value, with an empty drawing layer: Gradio 6.31's editor drops its first
+    change event, which loading a layer uses up, so without one a visitor's first stroke would not be translated."""
+    example = first_example(task)
+    layer = save_png(Image.new("RGBA", CANVAS), example.parent, "empty_layer")
+    return {"background": str(example), "layers": [layer], "composite": str(example)}
 
 
 def first_outputs(translate: Translator, task: Task) -> tuple[str | None, str | None]:
