@@ -24,6 +24,7 @@ from pix2pix_hub.drawing import HOLE_COLOUR, draw_input
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 STABLE_SCREENSHOT = REPO_ROOT / "outputs" / "space_screenshot.png"
+FACTS_TASK = "edges2shoes"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright for Python is not installed")
 pytestmark = [
@@ -42,6 +43,8 @@ def app_url(tmp_path_factory):
     zoo = tmp_path_factory.mktemp("browser_zoo")
     for task in TASKS_WITH_DATA:
         save_tiny_model(zoo / task.name, in_channels=1 if task.input_kind == "grayscale" else 3)
+    for name in ("README.md", "metrics.json"):  # one task with a real zoo card, for the model-facts panel
+        shutil.copy(get_task(FACTS_TASK).zoo_dir / name, zoo / FACTS_TASK / name)
     demo = build_app(ModelStore(zoo, use_hub=False))
     demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, share=False, quiet=True)
     try:
@@ -133,6 +136,15 @@ def test_canvases_open_with_their_first_example_and_its_output(page, tab):
     panel = open_tab(page, tab)
     output = output_image(page, panel)
     assert output.format == "PNG" and output.size == (256, 256) and np.ptp(np.asarray(output)) > 0
+
+
+def test_model_facts_are_in_a_collapsed_panel(page):
+    panel = open_tab(page, FACTS_TASK)
+    steps = panel.get_by_text("optimizer steps")
+    assert not steps.is_visible()
+    panel.get_by_text(f"About the {FACTS_TASK} model").click()
+    steps.wait_for(state="visible", timeout=10_000)
+    assert panel.get_by_text("What the outputs look like").is_visible()
 
 
 def test_drawn_sketch_is_translated_as_you_draw(page, tmp_path):
