@@ -27,7 +27,7 @@ from ..metadata import PAPER_URL, REPO_URL
 from ..palettes import decode_labels, encode_labels, get_palette
 from ..postprocess import keep_known
 from ..tasks import TASKS, Task
-from ..zoo import ModelFacts
+from ..zoo import EVAL_SIZE, ModelFacts
 from .models import MAX_BATCH_SIZE, ModelStore
 from .outputs import OutputCache, save_png
 
@@ -333,7 +333,8 @@ def facts_markdown(facts: ModelFacts | None) -> str:
     if facts.metrics:
         m = facts.metrics
         lines.append(
-            f"**Held-out metrics** (256x256, {m.get('num_images', '?')} pairs, raw generator output): "
+            f"**Held-out metrics** ({EVAL_SIZE}x{EVAL_SIZE}, {m.get('num_images', '?')} pairs, "
+            "raw generator output): "
             f"L1 {m['l1']:.3f}, PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}."
         )
     if facts.paper_measure != "-":

@@ -102,11 +102,11 @@ class ModelStore:
         self._pipelines: dict[str, Pix2PixPipeline] = {}
         self._task_locks = {name: threading.Lock() for name in TASKS}
         self._waiting: dict[str, deque[_Request]] = {name: deque() for name in TASKS}
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
         # paper mode switches the shared model to train mode and seeds torch's process-wide RNG, so such calls
         # run one at a time, and never beside another call on the same task
         self._paper_lock = threading.Lock()
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
 
     def local_dir(self, task: Task) -> Path:
         return self.zoo_dir / task.name
