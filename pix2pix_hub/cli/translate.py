@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..backends import BACKEND_CHOICES
 from ..pipeline import DEFAULT_BATCH_SIZE, Pix2PixPipeline
 
 
@@ -20,13 +21,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for --paper-mode's dropout")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    parser.add_argument(
+        "--backend", choices=BACKEND_CHOICES, default="auto", help="inference backend (auto: the fastest, timed once)"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    pipe = Pix2PixPipeline.from_pretrained(args.model, device=args.device, batch_size=args.batch_size)
+    pipe = Pix2PixPipeline.from_pretrained(
+        args.model, device=args.device, batch_size=args.batch_size, backend=args.backend
+    )
     written = pipe.translate_folder(
         args.inputs, args.output, mode="paper" if args.paper_mode else "deterministic", seed=args.seed
     )
+    print(f"backend: {pipe.backend_choice.describe() if pipe.backend_choice else 'torch (paper mode)'}")
     print(f"wrote {len(written)} images to {args.output}")
     return 0 if written else 1
