@@ -43,7 +43,7 @@ def psnr(output: torch.Tensor, target: torch.Tensor) -> float:
 
 def need(name: str) -> None:
     if not backend_installed(name):
-        pytest.skip(f"{name} is not installed (pip install 'pix2pix_hub[{backends_module.BACKEND_EXTRAS[name]}]')")
+        pytest.skip(f"{name} is not installed ({backends_module.BACKEND_INSTALL[name]})")
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def test_bad_backends_fail_with_the_fix(monkeypatch):
     with pytest.raises(Pix2PixHubError, match="runs on the CPU only"):
         check_backend("openvino", torch.device("cuda"))
     monkeypatch.setattr(backends_module, "backend_installed", lambda name: name == "torch")
-    with pytest.raises(Pix2PixHubError, match=r"pip install 'pix2pix_hub\[openvino\]'"):
+    with pytest.raises(Pix2PixHubError, match="pip install openvino"):
         check_backend("openvino", CPU)
     with pytest.raises(Pix2PixHubError, match=r"pip install 'pix2pix_hub\[onnx\]'"):
         check_backend("onnxruntime", CPU)
