@@ -156,12 +156,13 @@ def main() -> None:
             f"{name:34s} {ips[name]:7.2f} {1000 / ips[name]:8.1f} {ips[name] / ips[baseline]:8.2f} "
             f"{quality:8.1f} {peaks[name]:6.0f}"
         )
-    auto = variants[f"auto, batch {args.batch_size}"]
     print(f"folder translation includes PNG decoding and encoding; {args.images} images, {args.rounds} rounds")
-    print(
-        f"first call of auto (conversion and its one measurement): {first_call[f'auto, batch {args.batch_size}']:.1f} s"
-    )
-    print(f"backend chosen by auto: {auto.backend_choice.describe()}")
+    for name, pipe in variants.items():
+        if name.startswith("auto"):
+            print(
+                f"{name}: first call (conversion, one measurement) {first_call[name]:.1f} s; "
+                f"backend chosen: {pipe.backend_choice.describe()}"
+            )
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     print(f"speedup: {ips[f'auto, batch {args.batch_size}'] / ips[baseline]:.2f}")
 

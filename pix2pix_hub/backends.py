@@ -3,7 +3,8 @@ OpenVINO and onnxruntime, and `backend="auto"`, which times them once on the fir
 
 Every backend takes and returns (N, C, H, W) float32 tensors in [-1, 1] with H and W multiples of the generator's
 `min_input_size`; batch, height and width are dynamic. Converted graphs are cached per generator and rebuilt only
-when its weights change, so "auto" measures at most once per model, precision and device in a process.
+when its weights change, so "auto" measures at most once per model, precision, device and batch kind (single or
+batched) in a process.
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ class _GeneratorCache:
         self.fingerprint = _fingerprint(generator)
         self.content = _content(generator)
         self.graph_runners: dict[tuple[str, bool], Runner] = {}
-        self.choices: dict[tuple[str, bool], tuple[str, dict[str, float]]] = {}
+        self.choices: dict[tuple[str, bool, bool], tuple[str, dict[str, float]]] = {}
 
     def refresh(self, generator: torch.nn.Module) -> None:
         fingerprint = _fingerprint(generator)
@@ -232,8 +233,8 @@ def _cache_for(generator: torch.nn.Module) -> _GeneratorCache:
 def resolve_runner(
     generator: Pix2PixGenerator, device: torch.device, backend: str, bf16: bool, batch: torch.Tensor
 ) -> Choice:
-    """The runner for `backend` ("auto": the fastest candidate on `batch`, measured once per generator, device and
-    precision), built once and reused while the generator's weights stay the same."""
+    """The runner for `backend` ("auto": the fastest candidate on `batch`, measured once per generator, device,
+    precision, and single or batched input), built once and reused while the generator's weights stay the same."""
     check_backend(backend, device)
     cache = _cache_for(generator)
     with cache.lock:
@@ -251,7 +252,8 @@ def resolve_runner(
 
         if backend != "auto":
             return Choice(build(backend))
-        key = (str(device), bf16)
+        # Batch 1 has its own choice: torch's transposed convolutions leave oneDNN there and run 3x slower per image.
+        key = (str(device), bf16, batch.shape[0] > 1)
         if key not in cache.choices:
             names = candidates(device)
             if len(names) == 1:

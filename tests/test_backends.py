@@ -86,6 +86,9 @@ def test_auto_takes_the_fastest_candidate_once_and_says_which(monkeypatch):
     assert torch.equal(again(img, output_type="pt"), out)
     assert again.backend_used == pipe.backend_used
     assert built == [name for name in names if name != "torch"]  # converted and measured once
+    pipe([img, draw_pair(64, seed=1)[0]])  # batched inputs get their own measurement, on the same graphs
+    assert set(pipe.backend_choice.timings) == {f"{name} fp32" for name in names}
+    assert built == [name for name in names if name != "torch"]
     with torch.no_grad():
         expected = generator(pipe.preprocess(img)[None])[0]
     assert psnr(out[None], expected[None]) >= MIN_PSNR_DB
