@@ -25,10 +25,10 @@ import torch
 
 from pix2pix_hub import Pix2PixGenerator, Pix2PixPipeline
 from pix2pix_hub.backends import BF16_BACKENDS, GRAPH_BACKENDS, backend_installed
+from pix2pix_hub.defaults import DEFAULT_BATCH_SIZE
 from pix2pix_hub.evaluation.metrics import image_metrics
 from pix2pix_hub.hardware import bf16_is_fast, cpu_features
 from pix2pix_hub.images import load_image, pil_to_tensor, tensor_to_uint8
-from pix2pix_hub.pipeline import DEFAULT_BATCH_SIZE
 
 CLEAR_REFS = Path("/proc/self/clear_refs")
 STATUS = Path("/proc/self/status")

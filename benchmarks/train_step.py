@@ -1,14 +1,16 @@
 """Images/s of one full pix2pix training step (G forward, D step, G step): the plain fp32 eager loop of
-pytorch-CycleGAN-and-pix2pix against this project's loop (pix2pix_hub.training), measured side by side in one run.
+pytorch-CycleGAN-and-pix2pix against this project's loop (pix2pix_hub.training) with each fast path, side by side.
 
     nice .venv/bin/python benchmarks/train_step.py            # paper config and zoo config
-    nice .venv/bin/python benchmarks/train_step.py --rounds 3 --configs paper
+    nice .venv/bin/python benchmarks/train_step.py --rounds 3 --configs zoo --threads 1 --compile
 
-Rounds alternate between the loops so that load from other processes hits both alike. Reported per loop: the
-fastest round's wall-clock step time (the least disturbed round), the CPU time per step (which a busy shared
-machine distorts far less; `speedup` is its ratio), and the peak resident memory of a child process that runs a few
-steps of that loop alone. The load average is printed so that a busy machine shows.
-The last line is `speedup: <plain / project CPU seconds per step for the paper config>`.
+Variants of the project's loop: `fp32` (no fast path), `channels_last`, `bf16` (autocast), `bf16+channels_last`,
+`compile` (with --compile) and `auto`, what train.py picks on this machine (pix2pix_hub.training.fast_paths).
+Rounds alternate between the loops so that load from other processes hits all alike. Reported per loop: the fastest
+round's wall-clock step time (the least disturbed round), the CPU time per step (which a busy shared machine distorts
+far less; `speedup` is its ratio to plain), and the peak resident memory of a child process that runs a few steps of
+that loop alone. The CPU's features and the load average are printed so that the machine and a busy moment show.
+The last line is `speedup: <plain / auto CPU seconds per step, paper config> (zoo: <the same, zoo config>)`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,17 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.training import Objective, discriminator_step, generator_step
+from pix2pix_hub.training.fast_paths import (
+    FastPaths,
+    apply_to_batch,
+    apply_to_model,
+    bf16_is_native,
+    resolve_fast_paths,
+)
 from pix2pix_hub.training.steps import make_optimizer
 
 
@@ -86,11 +96,18 @@ class PlainLoop:
 
 
 class ProjectLoop:
-    """train/train.py's step: Accelerate-prepared models, fused Adam, pix2pix_hub.training's D and G steps."""
+    """train/train.py's step: Accelerate-prepared models, fused Adam, pix2pix_hub.training's D and G steps, on the
+    given fast paths."""
 
-    def __init__(self, config: Config):
-        self.accelerator = Accelerator(cpu=True)
-        generator, discriminator = build(config)
+    def __init__(self, config: Config, paths: FastPaths):
+        # one Accelerator per variant: the shared state is reset so that each gets its own precision (the autocast of
+        # a prepared model is fixed when it is prepared)
+        AcceleratorState._reset_state(reset_partial_state=True)
+        self.accelerator = Accelerator(
+            cpu=True, mixed_precision=paths.mixed_precision, dynamo_backend="inductor" if paths.compile else None
+        )
+        self.paths = paths
+        generator, discriminator = (apply_to_model(m, paths) for m in build(config))
         optimizers = [
             make_optimizer(m.parameters(), 2e-4, (0.5, 0.999), self.accelerator.device)
             for m in (generator, discriminator)
@@ -100,12 +117,27 @@ class ProjectLoop:
         self.objective = Objective()
 
     def step(self, real_a: torch.Tensor, real_b: torch.Tensor) -> None:
+        real_a, real_b = apply_to_batch(real_a, self.paths), apply_to_batch(real_b, self.paths)
         fake_b = self.generator(real_a)
         discriminator_step(self.accelerator, self.discriminator, self.opt_d, real_a, real_b, fake_b, self.objective)
         generator_step(self.accelerator, self.discriminator, self.opt_g, real_a, real_b, fake_b, self.objective)
 
 
-LOOPS = {"plain": PlainLoop, "project": ProjectLoop}
+#: the project loop's variants: each fast path alone and together; "auto" is added at run time
+VARIANTS = {
+    "fp32": FastPaths("no", channels_last=False, compile=False),
+    "channels_last": FastPaths("no", channels_last=True, compile=False),
+    "bf16": FastPaths("bf16", channels_last=False, compile=False),
+    "bf16+channels_last": FastPaths("bf16", channels_last=True, compile=False),
+}
+
+
+def make_loops(config: Config, with_compile: bool) -> dict[str, PlainLoop | ProjectLoop]:
+    """The plain loop and every project variant; `auto` is what train.py would choose here."""
+    variants = {**VARIANTS, "auto": resolve_fast_paths(device=torch.device("cpu"))}
+    if with_compile:
+        variants["compile"] = FastPaths(variants["auto"].mixed_precision, variants["auto"].channels_last, True)
+    return {"plain": PlainLoop(config), **{name: ProjectLoop(config, paths) for name, paths in variants.items()}}
 
 
 def batch(config: Config) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,8 +153,9 @@ def peak_memory_mb(loop: str, config_name: str, threads: int) -> float:
         "import sys, torch; sys.argv = ['x']; "
         f"torch.set_num_threads({threads}); "
         "import benchmarks.train_step as b; "
-        f"c = b.CONFIGS[{config_name!r}]; l = b.LOOPS[{loop!r}](c); x, y = b.batch(c); "
-        "[l.step(x, y) for _ in range(3)]; "
+        f"c = b.CONFIGS[{config_name!r}]; "
+        f"l = b.PlainLoop(c) if {loop!r} == 'plain' else b.ProjectLoop(c, b.variant_paths({loop!r})); "
+        "x, y = b.batch(c); [l.step(x, y) for _ in range(3)]; "
         "print([int(s.split()[1]) for s in open('/proc/self/status') if s.startswith('VmHWM')][0] / 1024)"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -131,11 +164,23 @@ def peak_memory_mb(loop: str, config_name: str, threads: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def measure(config_name: str, rounds: int, steps_per_round: int, threads: int) -> dict:
+def variant_paths(name: str) -> FastPaths:
+    auto = resolve_fast_paths(device=torch.device("cpu"))
+    if name == "compile":
+        return FastPaths(auto.mixed_precision, auto.channels_last, True)
+    return auto if name == "auto" else VARIANTS[name]
+
+
+def cpu_description() -> str:
+    return f"torch kernels {torch.backends.cpu.get_cpu_capability()}, native bf16 {bf16_is_native(torch.device('cpu'))}"
+
+
+def measure(config_name: str, rounds: int, steps_per_round: int, threads: int, with_compile: bool) -> dict:
     config = CONFIGS[config_name]
-    loops = {name: cls(config) for name, cls in LOOPS.items()}
+    loops = make_loops(config, with_compile)
     x, y = batch(config)
-    for loop in loops.values():  # warm-up: allocator, oneDNN kernels
+    for loop in loops.values():  # warm-up: allocator, oneDNN kernels, compilation
+        loop.step(x, y)
         loop.step(x, y)
     wall: dict[str, list[float]] = {name: [] for name in loops}
     cpu: dict[str, list[float]] = {name: [] for name in loops}
@@ -147,6 +192,7 @@ def measure(config_name: str, rounds: int, steps_per_round: int, threads: int) -
             wall[name].append((time.perf_counter() - start_wall) / steps_per_round)
             cpu[name].append((time.process_time() - start_cpu) / steps_per_round)
     result = {"config": config_name, **asdict(config), "threads": threads, "load_average": os.getloadavg()[0]}
+    result["auto_paths"] = variant_paths("auto").describe()
     for name in loops:
         result[name] = {
             "s_per_step": round(min(wall[name]), 4),
@@ -154,9 +200,9 @@ def measure(config_name: str, rounds: int, steps_per_round: int, threads: int) -
             "cpu_s_per_step": round(min(cpu[name]), 4),
             "peak_rss_mb": round(peak_memory_mb(name, config_name, threads)),
         }
-    # CPU seconds are what a busy shared machine cannot distort much; wall-clock figures need an idle one
-    result["speedup"] = round(result["plain"]["cpu_s_per_step"] / result["project"]["cpu_s_per_step"], 2)
-    result["speedup_wall"] = round(result["project"]["images_per_s"] / result["plain"]["images_per_s"], 2)
+        # CPU seconds are what a busy shared machine cannot distort much; wall-clock figures need an idle one
+        result[name]["speedup"] = round(result["plain"]["cpu_s_per_step"] / result[name]["cpu_s_per_step"], 2)
+        result[name]["speedup_wall"] = round(result["plain"]["s_per_step"] / result[name]["s_per_step"], 2)
     return result
 
 
@@ -166,22 +212,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="Alternating measurement rounds per loop.")
     parser.add_argument("--steps_per_round", type=int, default=2, help="Steps timed together in one round.")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads (default: all CPUs).")
+    parser.add_argument("--compile", action="store_true", help="Also measure torch.compile (minutes to compile).")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    print(f"cpu: {cpu_description()}", flush=True)
     results = {}
     for name in args.configs:
-        results[name] = measure(name, args.rounds, args.steps_per_round, args.threads)
+        results[name] = measure(name, args.rounds, args.steps_per_round, args.threads, args.compile)
         print(json.dumps(results[name]), flush=True)
     for name, result in results.items():
-        images = 400 * 100  # facades, 100 epochs
-        cpu_minutes = images / result["batch_size"] * result["project"]["cpu_s_per_step"] / 60
         print(
-            f"{name}: plain {result['plain']['images_per_s']} img/s, project {result['project']['images_per_s']} img/s"
-            f" (wall {result['speedup_wall']}x, CPU time {result['speedup']}x); facades x 100 epochs: "
-            f"{images / result['project']['images_per_s'] / 60:.0f} min wall at this load, "
-            f"{cpu_minutes:.0f} CPU-minutes ({cpu_minutes / args.threads:.0f} min on {args.threads} idle cores)"
+            f"{name} config ({result['threads']} threads, load {result['load_average']:.1f}), auto = {result['auto_paths']}:"
         )
-    print(f"speedup: {results['paper']['speedup'] if 'paper' in results else 'n/a'}")
+        for loop in (k for k, v in result.items() if isinstance(v, dict)):
+            figures = result[loop]
+            print(
+                f"  {loop:20s} {figures['images_per_s']:6.2f} img/s  {figures['cpu_s_per_step']:.3f} CPU-s/step  "
+                f"{figures['speedup']:.2f}x CPU time  {figures['speedup_wall']:.2f}x wall  {figures['peak_rss_mb']} MB"
+            )
+    paper = results["paper"]["auto"]["speedup"] if "paper" in results else "n/a"
+    zoo = results["zoo"]["auto"]["speedup"] if "zoo" in results else "n/a"
+    print(f"speedup: {paper} (zoo: {zoo})")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 OpenVINO and onnxruntime, and `backend="auto"`, which times them once on the first batch and keeps the fastest.
 
 Every backend takes and returns (N, C, H, W) float32 tensors in [-1, 1] with H and W multiples of the generator's
-`min_input_size`; batch, height and width are dynamic. Converted graphs are cached per generator and rebuilt only
-when its weights change, so "auto" measures at most once per model, precision, device and batch kind (single or
-batched) in a process.
+`min_input_size`; batch, height and width are dynamic. Graph runtimes use as many threads as torch is set to when
+they are built (`torch.set_num_threads`; the Space serves with one). Converted graphs are cached per generator and rebuilt only
+when its weights change, so "auto" measures at most once per model, precision and device in a process.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from pathlib import Path
 
 import torch
 
+from .defaults import BACKEND_CHOICES
 from .errors import Pix2PixHubError
 from .hardware import cpu_features
 from .models import Pix2PixGenerator
 
 logger = logging.getLogger(__name__)
 
+BACKENDS = tuple(name for name in BACKEND_CHOICES if name != "auto")
 #: graph runtimes in the order "auto" considers them: it times torch against the first one installed
 GRAPH_BACKENDS = ("openvino", "onnxruntime")
-BACKENDS = ("torch", *GRAPH_BACKENDS)
-BACKEND_CHOICES = ("auto", *BACKENDS)
 #: backends with bf16 kernels; onnxruntime's CPU provider has no bf16 convolutions, so it always runs fp32
 BF16_BACKENDS = ("torch", "openvino")
 #: how to install each graph runtime (openvino is a dependency; onnxruntime comes with the onnx extra)
@@ -108,7 +108,8 @@ def openvino_runner(generator: Pix2PixGenerator, bf16: bool) -> Runner:
         model = ov.convert_model(
             generator.eval(), example_input=example, input=[ov.PartialShape([-1, example.shape[1], -1, -1])]
         )
-    compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32"})
+    config = {"INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
+    compiled = ov.Core().compile_model(model, "CPU", config)
 
     def run(batch: torch.Tensor) -> torch.Tensor:
         # A request per call: requests are not thread-safe, and the Space calls from several workers.
@@ -126,7 +127,9 @@ def onnxruntime_runner(generator: Pix2PixGenerator) -> Runner:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = export_onnx(generator, Path(tmp) / "generator.onnx")
-        session = ort.InferenceSession(path.read_bytes(), providers=["CPUExecutionProvider"])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        session = ort.InferenceSession(path.read_bytes(), options, providers=["CPUExecutionProvider"])
 
     def run(batch: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(session.run(None, {"input": batch.detach().cpu().numpy()})[0])
@@ -149,13 +152,17 @@ def make_runner(name: str, generator: Pix2PixGenerator, device: torch.device, bf
 
 @dataclass
 class Choice:
-    """What "auto" took and the ms per image it measured for each candidate (empty when there was no choice)."""
+    """What "auto" took and the ms per image it measured for each candidate by batch size (empty when there was
+    no choice to make)."""
 
     runner: Runner
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, dict[int, float]] = field(default_factory=dict)
 
     def describe(self) -> str:
-        measured = ", ".join(f"{label} {ms:.0f} ms/img" for label, ms in self.timings.items())
+        measured = "; ".join(
+            f"{label} " + ", ".join(f"{ms:.0f} ms/img at batch {size}" for size, ms in per_size.items())
+            for label, per_size in self.timings.items()
+        )
         return f"{self.runner.label}" + (f" (measured: {measured})" if measured else "")
 
 
@@ -168,18 +175,22 @@ def candidates(device: torch.device) -> list[str]:
     return ["torch", graph] if graph else ["torch"]
 
 
-def measure(runners: list[Runner], batch: torch.Tensor, repeats: int = 2) -> dict[str, float]:
-    """ms per image of each runner on `batch`: a warm-up call (shape-specific compilation), then the best of
-    `repeats` timed calls, taken in turns so that other load on the machine falls on every runner alike."""
-    for runner in runners:
-        runner(batch)
-    best = {runner.label: float("inf") for runner in runners}
-    for _ in range(repeats):
+def measure(runners: list[Runner], batch: torch.Tensor, repeats: int = 2) -> dict[str, dict[int, float]]:
+    """ms per image of each runner (by label) on `batch` and, when it is a batch, on its first image alone: a
+    warm-up call (shape-specific compilation), then the best of `repeats` timed calls, taken in turns so that
+    other load on the machine falls on every runner alike."""
+    timings: dict[str, dict[int, float]] = {runner.label: {} for runner in runners}
+    for sample in (batch, batch[:1]) if batch.shape[0] > 1 else (batch,):
         for runner in runners:
-            start = time.perf_counter()
-            runner(batch)
-            best[runner.label] = min(best[runner.label], 1000 * (time.perf_counter() - start) / batch.shape[0])
-    return best
+            runner(sample)
+        for _ in range(repeats):
+            for runner in runners:
+                start = time.perf_counter()
+                runner(sample)
+                ms = 1000 * (time.perf_counter() - start) / sample.shape[0]
+                per_size = timings[runner.label]
+                per_size[sample.shape[0]] = min(per_size.get(sample.shape[0], float("inf")), ms)
+    return timings
 
 
 def _fingerprint(generator: torch.nn.Module) -> tuple:
@@ -203,7 +214,7 @@ class _GeneratorCache:
         self.fingerprint = _fingerprint(generator)
         self.content = _content(generator)
         self.graph_runners: dict[tuple[str, bool], Runner] = {}
-        self.choices: dict[tuple[str, bool, bool], tuple[str, dict[str, float]]] = {}
+        self.choices: dict[tuple[str, bool], tuple[str, dict[str, dict[int, float]]]] = {}
 
     def refresh(self, generator: torch.nn.Module) -> None:
         fingerprint = _fingerprint(generator)
@@ -233,8 +244,8 @@ def _cache_for(generator: torch.nn.Module) -> _GeneratorCache:
 def resolve_runner(
     generator: Pix2PixGenerator, device: torch.device, backend: str, bf16: bool, batch: torch.Tensor
 ) -> Choice:
-    """The runner for `backend` ("auto": the fastest candidate on `batch`, measured once per generator, device,
-    precision, and single or batched input), built once and reused while the generator's weights stay the same."""
+    """The runner for `backend` ("auto": the fastest candidate on `batch` and its first image, measured once per
+    generator, device and precision), built once and reused while the generator's weights stay the same."""
     check_backend(backend, device)
     cache = _cache_for(generator)
     with cache.lock:
@@ -252,16 +263,18 @@ def resolve_runner(
 
         if backend != "auto":
             return Choice(build(backend))
-        # Batch 1 has its own choice: torch's transposed convolutions leave oneDNN there and run 3x slower per image.
-        key = (str(device), bf16, batch.shape[0] > 1)
+        key = (str(device), bf16)
         if key not in cache.choices:
             names = candidates(device)
             if len(names) == 1:
                 cache.choices[key] = (names[0], {})
             else:
+                # One choice for single images and batches alike, so an image's output does not depend on what it
+                # was batched with; scored on both, as torch's bf16 transposed convolutions run 3x slower per image
+                # at batch 1 on AMX.
                 runners = [build(name) for name in names]
                 timings = measure(runners, batch)
-                fastest = min(runners, key=lambda r: timings[r.label])
+                fastest = min(runners, key=lambda r: sum(timings[r.label].values()))
                 cache.choices[key] = (fastest.backend, timings)
                 logger.info("backend auto: %s", Choice(fastest, timings).describe())
         name, timings = cache.choices[key]

@@ -232,14 +232,15 @@ def load_reference_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        # torch names the refused global as "Unsupported global: GLOBAL x.y" or "unsupported GLOBAL x.y whose ..."
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
         if found is None:
             raise Pix2PixHubError(
                 f"{path}: corrupt checkpoint ({_first_line(exc)}). Copy or download the file again."
             ) from exc
         raise Pix2PixHubError(
-            f"{path}: holds pickled Python objects ({found.group(1)}), not only tensors. Loading it would run "
-            "arbitrary code, so convert refuses (it reads with weights_only=True). If it is a whole network from a "
+            f"{path}: holds non-tensor Python objects ({found.group(1)}), so it was refused for safety: loading "
+            "it could run arbitrary code (convert reads with weights_only=True). If it is a whole network from a "
             "source you trust, re-save just its weights with torch.save(net.state_dict(), 'latest_net_G.pth')."
         ) from exc
     except (RuntimeError, EOFError, OSError, ValueError, KeyError) as exc:

@@ -9,6 +9,7 @@ Images are decoded lazily (row by row), so opening a 1000-image folder takes a f
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from collections.abc import Callable
@@ -18,25 +19,45 @@ from typing import Any
 
 import datasets
 import torch
-from PIL import Image
+from huggingface_hub import HfApi
+from PIL import Image, JpegImagePlugin
 
+from .dataset_card import write_dataset_card
+from .defaults import DEFAULT_COLUMNS, DIRECTIONS
 from .errors import Pix2PixHubError
 from .images import list_images, open_image, pil_to_tensor, to_mode
 
 logger = logging.getLogger(__name__)
 
-DIRECTIONS = ("AtoB", "BtoA")
-DEFAULT_COLUMNS = ("imageA", "imageB")
+#: EXIF tag of the camera orientation; 1 means stored upright
+_EXIF_ORIENTATION = 0x0112
 
 PairDecoder = Callable[[dict[str, Any]], tuple[Image.Image, Image.Image, str]]
+#: one row -> (A file bytes, B file bytes, name): the pair as stored image files, for `export_dataset`
+PairEncoder = Callable[[dict[str, Any]], tuple[bytes, bytes, str]]
 
 
 @dataclass
 class _PairSource:
-    """Undecoded rows plus the function that turns one row into (A, B, name)."""
+    """Undecoded rows plus the functions that turn one row into (A, B, name) as images or as image files."""
 
     rows: datasets.Dataset
     decode: PairDecoder
+    encode: PairEncoder
+
+
+def image_file_bytes(image: Image.Image, like: Image.Image) -> bytes:
+    """`image` as file bytes in the format of `like`, the file it comes from: a JPEG source stays JPEG, encoded with
+    the source's own quantization tables and chroma subsampling (same quality and size, no PNG blow-up); anything
+    else becomes PNG (lossless)."""
+    buffer = io.BytesIO()
+    if like.format == "JPEG" and image.mode == like.mode in ("RGB", "L") and getattr(like, "quantization", None):
+        sampling = JpegImagePlugin.get_sampling(like)
+        extra = {"subsampling": sampling} if sampling >= 0 else {}
+        image.save(buffer, "JPEG", qtables=like.quantization, **extra)
+    else:
+        image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def check_direction(direction: str) -> None:
@@ -95,7 +116,14 @@ def _side_by_side_source(root: Path, split: str, skip_bad: bool) -> _PairSource:
         half = pair.width // 2
         return pair.crop((0, 0, half, pair.height)), pair.crop((half, 0, pair.width, pair.height)), row["name"]
 
-    return _PairSource(rows, decode)
+    def encode(row: dict[str, Any]) -> tuple[bytes, bytes, str]:
+        a, b, name = decode(row)
+        with Image.open(row["path"]) as source:
+            upright = source.getexif().get(_EXIF_ORIENTATION, 1) == 1  # else the halves were rotated: no JPEG reuse
+            like = source if upright else a
+            return image_file_bytes(a, like), image_file_bytes(b, like), name
+
+    return _PairSource(rows, decode, encode)
 
 
 def _two_folder_source(folder_a: Path, folder_b: Path, skip_bad: bool) -> _PairSource:
@@ -111,7 +139,11 @@ def _two_folder_source(folder_a: Path, folder_b: Path, skip_bad: bool) -> _PairS
     def decode(row: dict[str, Any]) -> tuple[Image.Image, Image.Image, str]:
         return _open_rgb(row["path_a"]), _open_rgb(row["path_b"]), row["name"]
 
-    return _PairSource(rows, decode)
+    def encode(row: dict[str, Any]) -> tuple[bytes, bytes, str]:
+        decode(row)  # refuse unreadable files as training would
+        return Path(row["path_a"]).read_bytes(), Path(row["path_b"]).read_bytes(), row["name"]
+
+    return _PairSource(rows, decode, encode)
 
 
 def _image_column_source(source: str, split: str, column_a: str, column_b: str) -> _PairSource:
@@ -142,7 +174,11 @@ def _image_column_source(source: str, split: str, column_a: str, column_b: str) 
             name,
         )
 
-    return _PairSource(index_rows, decode)
+    def encode(row: dict[str, Any]) -> tuple[bytes, bytes, str]:
+        a, b, name = decode(row)
+        return image_file_bytes(a, row[column_a]), image_file_bytes(b, row[column_b]), name
+
+    return _PairSource(index_rows, decode, encode)
 
 
 def _bad(message: str, skip: bool) -> None:
@@ -160,6 +196,13 @@ def _pair_source(source, split, source_b, column_a, column_b, skip_bad) -> _Pair
     if path.exists() and not path.is_dir():
         raise Pix2PixHubError(f"{source}: is a file; give a dataset folder, a pix2pix A|B folder or a Hub dataset id.")
     return _image_column_source(str(source), split, column_a, column_b)
+
+
+def _checked_source(source, split, source_b, column_a, column_b, skip_bad) -> _PairSource:
+    src = _pair_source(source, split, source_b, column_a, column_b, skip_bad)
+    if len(src.rows) == 0:
+        raise Pix2PixHubError(f"{source}: split {split!r} holds no usable image pairs.")
+    return src
 
 
 def _with_rows(src: _PairSource, make_row: Callable[[Image.Image, Image.Image, str], dict]) -> datasets.Dataset:
@@ -184,9 +227,7 @@ def open_pairs(
     skip_bad: bool = False,
 ) -> datasets.Dataset:
     """The raw pairs as stored: rows `{"imageA", "imageB", "name"}` with RGB PIL images, A and B unswapped."""
-    src = _pair_source(source, split, source_b, column_a, column_b, skip_bad)
-    if len(src.rows) == 0:
-        raise Pix2PixHubError(f"{source}: split {split!r} holds no usable image pairs.")
+    src = _checked_source(source, split, source_b, column_a, column_b, skip_bad)
     return _with_rows(src, lambda a, b, name: {"imageA": a, "imageB": b, "name": name})
 
 
@@ -207,9 +248,7 @@ def load_paired_dataset(
     with "name" added.
     """
     check_direction(direction)
-    src = _pair_source(source, split, source_b, column_a, column_b, skip_bad)
-    if len(src.rows) == 0:
-        raise Pix2PixHubError(f"{source}: split {split!r} holds no usable image pairs.")
+    src = _checked_source(source, split, source_b, column_a, column_b, skip_bad)
 
     def make_row(a: Image.Image, b: Image.Image, name: str) -> dict[str, Any]:
         if a.size != b.size:
@@ -268,9 +307,11 @@ def export_dataset(
     column_b: str = DEFAULT_COLUMNS[1],
     push_to_hub: str | None = None,
     private: bool | None = None,
+    license: str | None = None,
 ) -> datasets.DatasetDict:
     """Write any paired source as a Hub-ready dataset: `data/<split>-00000-of-00001.parquet` with Image columns
-    `imageA`/`imageB` plus `name`, and a README card; push it to `push_to_hub` (a repo id) when given."""
+    `imageA`/`imageB` plus `name`, and a dataset card (`dataset_card.py`); push it to `push_to_hub` when given.
+    Image files keep their format: JPEG stays JPEG (`image_file_bytes`), files of two-folder sources are copied."""
     if splits is None:
         path = Path(source)
         splits = available_splits(path) if source_b is None and is_side_by_side_folder(path) else ["train"]
@@ -282,40 +323,26 @@ def export_dataset(
     (output_dir / "data").mkdir(parents=True, exist_ok=True)
     result = {}
     for split in splits:
-        pairs = open_pairs(source, split, source_b=source_b, column_a=column_a, column_b=column_b)
-        rows = datasets.Dataset.from_list([pairs[i] for i in range(len(pairs))], features=features)
+        src = _checked_source(source, split, source_b, column_a, column_b, skip_bad=False)
+        encoded = [src.encode(src.rows[i]) for i in range(len(src.rows))]
+        rows = datasets.Dataset.from_list(
+            [{"imageA": {"bytes": a}, "imageB": {"bytes": b}, "name": name} for a, b, name in encoded],
+            features=features,
+        )
         rows.to_parquet(str(output_dir / "data" / f"{split}-00000-of-00001.parquet"))
         result[split] = rows
     dataset_dict = datasets.DatasetDict(result)
-    _write_dataset_card(output_dir, source, dataset_dict)
-    if push_to_hub:
-        dataset_dict.push_to_hub(push_to_hub, private=private)
-    return dataset_dict
-
-
-def _write_dataset_card(output_dir: Path, source: Any, dataset_dict: datasets.DatasetDict) -> None:
-    configs = "\n".join(f"  - split: {s}\n    path: data/{s}-*.parquet" for s in dataset_dict)
-    counts = "\n".join(f"| {s} | {len(d)} |" for s, d in dataset_dict.items())
-    (output_dir / "README.md").write_text(
-        f"""---
-configs:
-- config_name: default
-  data_files:
-{configs}
-tags:
-- pix2pix
-- image-to-image
-task_categories:
-- image-to-image
----
-
-# Paired images for pix2pix
-
-Converted by `pix2pix-hub prepare-dataset` from `{Path(str(source)).name}`. Columns: `imageA` (A half),
-`imageB` (B half), `name` (source file name). Check the source's terms of use before sharing.
-
-| split | pairs |
-|---|---|
-{counts}
-"""
+    write_dataset_card(
+        output_dir, source, dataset_dict, source_b=source_b, columns=(column_a, column_b), license=license
     )
+    if push_to_hub:  # the folder as written (parquet files + card), so the Hub holds exactly what was checked here
+        api = HfApi()
+        api.create_repo(push_to_hub, repo_type="dataset", private=private, exist_ok=True)
+        api.upload_folder(
+            repo_id=push_to_hub,
+            repo_type="dataset",
+            folder_path=output_dir,
+            allow_patterns=["README.md", "data/*.parquet"],
+            commit_message="pix2pix-hub prepare-dataset",
+        )
+    return dataset_dict

@@ -19,3 +19,15 @@ CITATION = """@inproceedings{isola2017image,
   booktitle = {Computer Vision and Pattern Recognition (CVPR)},
   year      = {2017}
 }"""
+
+#: where the paired datasets of the paper come from, for dataset cards (pix2pix release names)
+DATASET_REFERENCES = {
+    "facades": 'R. Tyleček and R. Šára, "Spatial Pattern Templates for Recognition of Objects with Regular '
+    'Structure", GCPR 2013 (CMP Facades)',
+    "cityscapes": 'M. Cordts et al., "The Cityscapes Dataset for Semantic Urban Scene Understanding", CVPR 2016',
+    "maps": "aerial photos and map tiles of New York City from Google Maps, collected by Isola et al. (CVPR 2017)",
+    "edges2shoes": 'A. Yu and K. Grauman, "Fine-Grained Visual Comparisons with Local Learning", CVPR 2014 '
+    "(UT Zappos50K); edges by HED, as in Isola et al. (CVPR 2017)",
+    "edges2handbags": 'J.-Y. Zhu et al., "Generative Visual Manipulation on the Natural Image Manifold", ECCV 2016 '
+    "(iGAN handbags); edges by HED, as in Isola et al. (CVPR 2017)",
+}

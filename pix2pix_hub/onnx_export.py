@@ -27,7 +27,8 @@ def export_onnx(generator: Pix2PixGenerator, path: str | os.PathLike, opset: int
     # Trace at twice the minimum size: at exactly the minimum the bottleneck is 1x1 and export specialises on it.
     side = 2 * generator.min_input_size
     example = torch.zeros(2, in_channels, side, side)
-    dims = {0: torch.export.Dim.DYNAMIC, 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
+    # named dims: the ONNX axes read batch/height/width (Dim.DYNAMIC would name them s77, s53, s0)
+    dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"), 3: torch.export.Dim("width")}
     program = torch.onnx.export(
         generator,
         (example,),

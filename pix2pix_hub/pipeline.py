@@ -14,15 +14,15 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .backends import Choice, check_backend, resolve_runner, torch_runner
+from .defaults import DEFAULT_BATCH_SIZE
 from .errors import Pix2PixHubError
 from .hardware import bf16_is_fast
 from .images import IMAGE_EXTENSIONS, ImageLike, list_images, load_image, pil_to_tensor, tensor_to_pil, tensor_to_uint8
 from .models import Pix2PixGenerator
+from .outputs import plan_outputs
 from .tasks import TASKS
 
 MODES = ("deterministic", "paper")
-#: same-size inputs per forward pass; 8 measured fastest on a 2-core CPU (benchmarks/inference.py)
-DEFAULT_BATCH_SIZE = 8
 OUTPUT_TYPES = ("pil", "np", "pt")
 
 
@@ -75,8 +75,8 @@ class Pix2PixPipeline:
     the paper's test time (dropout on, batch statistics, batch size 1) with an optional `seed`.
     Speed: batches of same-size inputs, bf16 where the hardware runs it natively (`precision="auto"`), and
     `backend="auto"`, which times torch (channels_last, autocast) against OpenVINO (or onnxruntime) on the CPU
-    once (for single and for batched inputs) and keeps the faster; `backend_used` then says which it took. Paper
-    mode always runs on torch.
+    once (on the first batch and its first image) and keeps the faster; `backend_used` then says which it took.
+    Paper mode always runs on torch.
     """
 
     def __init__(
@@ -196,11 +196,11 @@ class Pix2PixPipeline:
         batch_size: int | None = None,
         progress: bool = True,
     ) -> list[Path]:
-        """Translate files and folders of images into `output_dir` as PNG (same stem), batch by batch.
-        Unreadable files are reported and skipped; returns the paths written."""
+        """Translate files and folders of images into `output_dir` as PNG (same stem), batch by batch; never over
+        an input or another output (`outputs.plan_outputs`). Unreadable files are reported and skipped; returns the
+        paths written."""
         files = expand_inputs(inputs)
-        output_dir = Path(output_dir)
-        output_dir.mkdir(parents=True, exist_ok=True)
+        targets = plan_outputs(files, output_dir)
         written: list[Path] = []
         failures: list[str] = []
         step = batch_size or self.batch_size
@@ -214,7 +214,7 @@ class Pix2PixPipeline:
                     except Pix2PixHubError as exc:
                         failures.append(str(exc))
                 for path, out in zip(chunk, self._translate_tensors(tensors, mode, seed, step), strict=True):
-                    target = output_dir / f"{path.stem}.png"
+                    target = targets[path]
                     tensor_to_pil(out).save(target, compress_level=1)  # lossless; level 6 costs 3x the time
                     written.append(target)
                 bar.update(len(files[start : start + step]))

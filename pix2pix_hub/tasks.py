@@ -5,6 +5,7 @@ Training, model cards, the zoo, evaluation and the Space read this table instead
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,11 +167,25 @@ def eval_split_of(dataset: str) -> str:
 
 
 def get_task(name: str) -> Task:
-    """Look a task up by name; an unknown name lists the known ones."""
+    """Look a task up by name; an unknown name suggests the nearest one and lists the known ones."""
     try:
         return TASKS[name]
     except KeyError:
-        raise Pix2PixHubError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}") from None
+        nearest = nearest_task(name)
+        hint = f" (did you mean {nearest!r}?)" if nearest else ""
+        raise Pix2PixHubError(f"unknown task {name!r}{hint}; known tasks: {', '.join(TASKS)}") from None
+
+
+def nearest_task(name: str) -> str | None:
+    """The task whose name is closest to `name` (or to its part after a `namespace/`), for a "did you mean"."""
+    matches = difflib.get_close_matches(str(name).rsplit("/", 1)[-1], TASKS, n=1, cutoff=0.75)
+    return matches[0] if matches else None
+
+
+def bundled_model_for(repo_id: str) -> Path | None:
+    """The zoo folder bundled here that holds the model of zoo repo `repo_id` (`pix2pix-hub/<task>`), or None."""
+    task = next((t for t in TASKS.values() if t.hub_repo_id == repo_id), None)
+    return task.zoo_dir if task is not None and (task.zoo_dir / "config.json").is_file() else None
 
 
 def data_roots() -> list[Path]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +25,12 @@ from .errors import Pix2PixHubError
 from .evaluation.report import PAPER_SCORES, SCORE_KEYS
 from .models import Pix2PixGenerator
 from .tasks import TASKS, ZOO_DIR, Task, eval_split_of, find_dataset_dir, get_task
-from .training.metrics import evaluate_generator
+from .training.metrics import METRIC_DESCRIPTIONS, evaluate_generator
 
 #: the weights file and the files a zoo folder holds
 WEIGHTS_FILE = "model.safetensors"
-ZOO_FILES = ("config.json", WEIGHTS_FILE, "README.md", "samples.png", "metrics.json")
+METRICS_FILE = "metrics.json"
+ZOO_FILES = ("config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FILE)
 #: all zoo weights together must stay below this (the repository stays light)
 ZOO_BUDGET_BYTES = 80 * 1024 * 1024
 #: direction that makes each dataset's photo half the target, for tasks derived from photos (colorization, inpainting)
@@ -97,9 +100,8 @@ def evaluate_task(
             batches.append({key: torch.stack([t[key] for t in tensors]) for key in ("input", "target")})
         results[name] = evaluate_generator(generator, batches)
     total = sum(r["num_images"] for r in results.values())
-    results["all"] = {
-        key: sum(r[key] * r["num_images"] for r in results.values()) / total for key in ("l1", "psnr", "ssim")
-    }
+    keys = [key for key in METRIC_DESCRIPTIONS if all(key in r for r in results.values())]
+    results["all"] = {key: sum(r[key] * r["num_images"] for r in results.values()) / total for key in keys}
     results["all"]["num_images"] = total
     return results
 
@@ -158,11 +160,55 @@ def push_zoo(
     return urls
 
 
-def read_metrics(task: Task | str) -> dict | None:
-    """The zoo evaluation stored next to a zoo folder's card (model_zoo/<task>/metrics.json), or None."""
+def read_metrics(task: Task | str, folder: str | os.PathLike | None = None) -> dict | None:
+    """The zoo evaluation stored next to a zoo folder's card (model_zoo/<task>/metrics.json, or `folder`'s), or
+    None."""
     task = get_task(task) if isinstance(task, str) else task
-    path = task.zoo_dir / "metrics.json"
+    path = Path(folder if folder is not None else task.zoo_dir) / METRICS_FILE
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def card_section(card: str, heading: str) -> str:
+    """The text under a `## heading` of a model card, up to the next heading of the same or a higher level."""
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^#{{1,2}} |\Z)", card, flags=re.M | re.S)
+    return match.group(1).strip() if match else ""
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What a zoo card and its metrics.json say about a model, for people deciding how far to trust it."""
+
+    #: the card's training lines: data, optimizer steps and epochs, wall time and hardware
+    training: list[str]
+    #: L1, PSNR and SSIM at 256x256 on held-out pairs ("all" of metrics.json), empty when not evaluated
+    metrics: dict[str, float]
+    #: the paper's own measure as the zoo table prints it (see `paper_measure_cell`), "-" when there is none
+    paper_measure: str
+    #: the card's comparison with the paper (its "**Paper:**" paragraph)
+    against_paper: str
+    #: the card's "What the outputs look like" section
+    outputs_look_like: str
+
+
+def read_model_facts(task: Task | str, card_path: str | os.PathLike, metrics: dict | None = None) -> ModelFacts:
+    """The facts of a zoo model card (`card_path`, its README.md) and its evaluation (`metrics`, metrics.json's
+    content); parts a card lacks are left empty."""
+    task = get_task(task) if isinstance(task, str) else task
+    card = Path(card_path).read_text(encoding="utf-8")
+    training = [
+        line.removeprefix("- ")
+        for line in card_section(card, "Training").splitlines()
+        if line.startswith(("- Dataset:", "- Steps:", "- Wall time:"))
+    ]
+    paper = re.search(r"^\*\*Paper:\*\* (.*)$", card_section(card, "Evaluation"), flags=re.M)
+    metrics = metrics or {}
+    return ModelFacts(
+        training=training,
+        metrics={k: metrics["all"][k] for k in ("l1", "psnr", "ssim", "num_images") if k in metrics.get("all", {})},
+        paper_measure=paper_measure_cell(task, metrics),
+        against_paper=paper.group(1).strip() if paper else "",
+        outputs_look_like=card_section(card, "What the outputs look like"),
+    )
 
 
 def paper_measure_cell(task: Task, metrics: dict) -> str:

@@ -63,6 +63,8 @@ def test_prepare_dataset(side_by_side_dir, tmp_path, capsys):
 
 @pytest.mark.parametrize("upsampling", ["transposed", "resize"])
 def test_export_onnx_matches_torch(tmp_path, capsys, upsampling):
+    import onnx
+
     from pix2pix_hub.onnx_export import run_onnx
 
     torch.manual_seed(0)
@@ -75,3 +77,72 @@ def test_export_onnx_matches_torch(tmp_path, capsys, upsampling):
     with torch.no_grad():
         expected = gen(x).numpy()
     assert np.abs(run_onnx(tmp_path / "g.onnx", x.numpy()) - expected).max() < 1e-4
+    graph = onnx.load(tmp_path / "g.onnx").graph
+    for value in (*graph.input, *graph.output):
+        assert [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim] == ["batch", 3, "height", "width"]
+
+
+def test_help_and_tasks_import_nothing_heavy():
+    """`--help` and `tasks` answer without torch, datasets or huggingface_hub: every heavy import is lazy."""
+    code = (
+        "import sys\nfrom pix2pix_hub.cli import build_parser, main\nbuild_parser()\nmain(['tasks'])\n"
+        "heavy = ('torch', 'datasets', 'numpy', 'PIL', 'huggingface_hub', 'gradio', 'torchmetrics', 'diffusers')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_translate_refuses_a_file_or_an_image_name_as_output(model_dir, tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    draw_pair(48)[0].save(tmp_path / "in" / "0.png")
+    (tmp_path / "existing.png").write_bytes(b"keep me")
+    assert main(["translate", str(model_dir), str(tmp_path / "in"), "-o", str(tmp_path / "existing.png")]) == 2
+    err = capsys.readouterr().err
+    assert "existing.png: is a file, and the output must be a folder" in err and "Traceback" not in err
+    assert (tmp_path / "existing.png").read_bytes() == b"keep me"
+    assert main(["translate", str(model_dir), str(tmp_path / "in"), "-o", str(tmp_path / "result.png")]) == 2
+    err = capsys.readouterr().err
+    assert "not an image file name" in err and f"-o {tmp_path / 'result'}." in err
+    assert not (tmp_path / "result.png").exists()
+
+
+def test_translate_never_overwrites_its_inputs(model_dir, tmp_path, capsys):
+    (tmp_path / "inplace").mkdir()
+    for i in range(2):
+        draw_pair(48, seed=i)[0].save(tmp_path / "inplace" / f"{i}.png")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "inplace").iterdir()}
+    args = ["translate", str(model_dir), str(tmp_path / "inplace"), "-o", str(tmp_path / "inplace")]
+    assert main(args) == 2
+    assert "would overwrite the input file(s)" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "inplace").iterdir()} == before
+
+
+def test_translate_keeps_both_outputs_of_inputs_sharing_a_stem(model_dir, tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    draw_pair(48, seed=0)[0].save(tmp_path / "in" / "x.png")
+    draw_pair(48, seed=1)[0].save(tmp_path / "in" / "x.jpg")
+    draw_pair(48, seed=2)[0].save(tmp_path / "in" / "y.png")
+    assert main(["translate", str(model_dir), str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.jpg.png", "x.png.png", "y.png"]
+    assert "wrote 3 images" in capsys.readouterr().out
+    # the same file name in two folders cannot be kept apart in one output folder: refused with both names
+    (tmp_path / "other").mkdir()
+    draw_pair(48, seed=3)[0].save(tmp_path / "other" / "y.png")
+    args = ["translate", str(model_dir), str(tmp_path / "in" / "y.png"), str(tmp_path / "other"), "-o", "o2"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'in' / 'y.png'} and {tmp_path / 'other' / 'y.png'}" in err
+
+
+def test_translate_exits_non_zero_with_a_summary_when_inputs_were_skipped(model_dir, tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    draw_pair(48)[0].save(tmp_path / "in" / "good.png")
+    (tmp_path / "in" / "empty.png").write_bytes(b"")
+    (tmp_path / "in" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
+    assert main(["translate", str(model_dir), str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert "wrote 1 images" in captured.out
+    assert "2 of 3 inputs could not be read and were skipped" in captured.err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.png"]

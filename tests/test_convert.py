@@ -12,6 +12,7 @@ running statistics, saves its state dict as the reference does, converts it and 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 
 import pytest
@@ -373,10 +374,35 @@ class _TouchOnUnpickle:
 def test_arbitrary_pickle_is_refused_without_running_it(tmp_path):
     marker = tmp_path / "unpickled"
     path = save_reference(nn.Identity(), tmp_path / "latest_net_G.pth", {"net": _TouchOnUnpickle(marker)})
-    with pytest.raises(Pix2PixHubError, match=r"latest_net_G\.pth: holds pickled Python objects") as err:
+    with pytest.raises(
+        Pix2PixHubError, match=r"latest_net_G\.pth: holds non-tensor Python objects .*refused for safety"
+    ) as err:
         load_reference_checkpoint(path)
     assert "weights_only" in str(err.value) and "state_dict" in str(err.value)
     assert not marker.exists()
+
+
+class _RemoveOnUnpickle:
+    """Unpickling this would delete a file through `os.remove`, whose module torch blocks outright (another error
+    message than a merely unlisted global)."""
+
+    def __init__(self, marker: pathlib.Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.remove, (str(self.marker),))
+
+
+def test_pickle_of_a_blocked_module_is_refused_for_safety_not_called_corrupt(tmp_path):
+    marker = tmp_path / "keep-me"
+    marker.touch()
+    path = save_reference(nn.Identity(), tmp_path / "latest_net_G.pth", {"net": _RemoveOnUnpickle(marker)})
+    with pytest.raises(Pix2PixHubError) as err:
+        load_reference_checkpoint(path)
+    message = str(err.value)
+    assert "holds non-tensor Python objects (posix.remove)" in message and "refused for safety" in message
+    assert "corrupt" not in message
+    assert marker.exists()
 
 
 def test_whole_pickled_network_is_refused(tmp_path):

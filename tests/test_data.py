@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import torch
-from conftest import SHARED_DATA, draw_pair
+from conftest import SHARED_DATA, draw_pair, run_python
+from huggingface_hub import DatasetCard
 from PIL import Image
 
 from pix2pix_hub import PairedTransform, Pix2PixHubError, export_dataset, load_paired_dataset, open_pairs
@@ -164,3 +168,70 @@ def test_real_facades_labels_are_the_saturated_half():
         return float(np.asarray(img.convert("HSV"))[..., 1].mean())
 
     assert saturation(row["input"]) > saturation(row["target"]) + 50  # BtoA: labels in, photo out
+
+
+def _jpeg_pairs(root: Path, count: int = 3) -> Path:
+    """A side-by-side JPEG folder (64x64 halves, quality 90) named like a registry dataset."""
+    (root / "train").mkdir(parents=True)
+    for i in range(count):
+        a, b = draw_pair(64, seed=i)
+        pair = Image.new("RGB", (128, 64))
+        pair.paste(a, (0, 0))
+        pair.paste(b, (64, 0))
+        pair.save(root / "train" / f"{i + 1}.jpg", quality=90)
+    return root
+
+
+def test_prepared_dataset_keeps_jpeg_as_jpeg_at_the_source_size(tmp_path):
+    source = _jpeg_pairs(tmp_path / "facades")
+    export_dataset(source, tmp_path / "hubds")
+    table = pq.read_table(tmp_path / "hubds" / "data" / "train-00000-of-00001.parquet").to_pylist()
+    stored = [row[column]["bytes"] for row in table for column in ("imageA", "imageB")]
+    assert all(data.startswith(b"\xff\xd8") for data in stored)  # JPEG, not PNG
+    source_bytes = sum(p.stat().st_size for p in (source / "train").iterdir())
+    assert sum(map(len, stored)) < 1.2 * source_bytes
+    reloaded = open_pairs(tmp_path / "hubds", "train")
+    original = open_pairs(source, "train")
+    for i in range(3):
+        for column in ("imageA", "imageB"):
+            diff = np.asarray(reloaded[i][column], float) - np.asarray(original[i][column], float)
+            assert 10 * np.log10(255**2 / max((diff**2).mean(), 1e-9)) > 30  # near the source (43-59 dB on real data)
+
+
+def test_prepared_two_folder_dataset_keeps_the_files_byte_for_byte(tmp_path):
+    for folder in ("A", "B"):
+        (tmp_path / folder).mkdir()
+    for i in range(2):
+        a, b = draw_pair(32, seed=i)
+        a.save(tmp_path / "A" / f"img{i}.jpg", quality=80)
+        b.save(tmp_path / "B" / f"img{i}.png")
+    export_dataset(tmp_path / "A", tmp_path / "hubds", source_b=tmp_path / "B")
+    table = pq.read_table(tmp_path / "hubds" / "data" / "train-00000-of-00001.parquet").to_pylist()
+    assert [row["imageA"]["bytes"] for row in table] == [(tmp_path / "A" / f"img{i}.jpg").read_bytes() for i in (0, 1)]
+    assert [row["imageB"]["bytes"] for row in table] == [(tmp_path / "B" / f"img{i}.png").read_bytes() for i in (0, 1)]
+
+
+def test_dataset_card_says_which_half_is_which_with_licence_and_citation(tmp_path):
+    export_dataset(_jpeg_pairs(tmp_path / "facades"), tmp_path / "hubds")
+    card = DatasetCard.load(tmp_path / "hubds" / "README.md")
+    assert card.data.license == "unknown" and "set `license`" in card.text
+    assert "A is the photo and B the label map" in card.text and "facades-labels2photo" in card.text
+    assert "Tyleček" in card.text and "@inproceedings{isola2017image" in card.text
+    export_dataset(_jpeg_pairs(tmp_path / "cityscapes"), tmp_path / "city", license=None)
+    city = DatasetCard.load(tmp_path / "city" / "README.md")
+    assert city.data.license == "other" and city.data.license_name == "non-commercial-training-data"
+    export_dataset(tmp_path / "facades", tmp_path / "given", license="cc-by-4.0")
+    assert DatasetCard.load(tmp_path / "given" / "README.md").data.license == "cc-by-4.0"
+
+
+def test_pushed_dataset_carries_the_card(tmp_path, hub_env):
+    source = _jpeg_pairs(tmp_path / "facades", count=2)
+    code = f"""
+import json
+from huggingface_hub import hf_hub_download
+from pix2pix_hub import export_dataset
+export_dataset({str(source)!r}, {str(tmp_path / "hubds")!r}, push_to_hub="lab/facades-pairs")
+card = open(hf_hub_download("lab/facades-pairs", "README.md", repo_type="dataset")).read()
+print(json.dumps({{"halves": "A is the photo and B the label map" in card, "license": "license: unknown" in card}}))
+"""
+    assert run_python(code, hub_env) == {"halves": True, "license": True}

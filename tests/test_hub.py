@@ -6,8 +6,11 @@ Push happens in one fresh process and loading in another with an empty cache, th
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
-from conftest import run_python
+from conftest import REPO_ROOT, run_python
 
 PUSH = """
 import json, torch
@@ -71,3 +74,41 @@ except Pix2PixHubError as exc:
     assert "lab/never-pushed" in online["error"]
     assert "not in the local cache" in offline["error"] and "offline mode is on" in offline["error"]
     assert json.dumps(offline)  # a plain message, not a traceback
+
+
+def test_zoo_repo_id_falls_back_to_its_bundled_folder_when_the_hub_cannot_be_reached(hub_env):
+    """`from_pretrained("pix2pix-hub/edges2shoes")`, as every zoo card's snippet shows it, works offline with an
+    empty cache: the same model is bundled in model_zoo/edges2shoes, loaded with a one-line notice."""
+    code = """
+import json, torch
+from safetensors.torch import load_file
+from pix2pix_hub import Pix2PixGenerator
+from pix2pix_hub.tasks import TASKS
+gen = Pix2PixGenerator.from_pretrained("pix2pix-hub/edges2shoes")
+bundled = load_file(TASKS["edges2shoes"].zoo_dir / "model.safetensors")
+print(json.dumps({"same": all(torch.equal(v, bundled[k].float()) for k, v in gen.state_dict().items())}))
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **hub_env, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.splitlines()[-1]) == {"same": True}
+    notices = [line for line in proc.stderr.splitlines() if "pix2pix-hub/edges2shoes" in line]
+    assert len(notices) == 1 and "the Hub cannot be reached; using the same model bundled in" in notices[0]
+    assert "model_zoo/edges2shoes" in notices[0]
+
+
+def test_mistyped_task_name_gets_a_did_you_mean(hub_env):
+    code = """
+import json
+from pix2pix_hub import Pix2PixHubError, Pix2PixPipeline
+errors = []
+for name in ("facades-label2photo", "pix2pix-hub/edges2shoe"):
+    try:
+        Pix2PixPipeline.from_pretrained(name)
+    except Pix2PixHubError as exc:
+        errors.append(str(exc))
+print(json.dumps(errors))
+"""
+    typo, typo_repo = run_python(code, {**hub_env, "HF_HUB_OFFLINE": "1"})
+    assert "Did you mean 'facades-labels2photo'?" in typo and "cannot be reached" not in typo
+    assert "Did you mean pix2pix-hub/edges2shoes (task 'edges2shoes')?" in typo_repo

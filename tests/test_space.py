@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
@@ -18,13 +20,26 @@ from gradio_client.exceptions import AppError
 from huggingface_hub import constants
 from PIL import Image
 
-from pix2pix_hub import TASKS, Pix2PixGenerator, get_task
+from pix2pix_hub import TASKS, Pix2PixGenerator, Pix2PixPipeline, get_task
 from pix2pix_hub.drawing import HOLE_COLOUR, draw_input
 from pix2pix_hub.metadata import REPO_URL
 from pix2pix_hub.palettes import get_palette
 from pix2pix_hub.postprocess import hole_mask
-from pix2pix_hub.space.app import MAX_SIDE, build_app, editor_composite, masked_photo, opposite_pairs, prepare_input
+from pix2pix_hub.space.app import (
+    MAX_SIDE,
+    MIN_SIDE,
+    Translator,
+    build_app,
+    editor_composite,
+    facts_markdown,
+    limit_size,
+    make_ui_handler,
+    masked_photo,
+    opposite_pairs,
+    prepare_input,
+)
 from pix2pix_hub.space.models import ModelStore, card_summary
+from pix2pix_hub.space.outputs import OutputCache, save_png
 
 TASKS_WITH_DATA = [t for t in TASKS.values() if t.has_data]
 #: a size that is neither square nor a multiple of the tiny U-Net's 32, so padding and cropping back are exercised
@@ -150,7 +165,12 @@ def test_label_maps_are_snapped_to_the_palette_and_photos_made_gray():
     assert len(set(gray.getpixel((0, 0)))) == 1
 
 
-def test_opposite_directions_share_a_tab():
+@pytest.mark.parametrize("size", [(3, 5000), (5000, 20), (20, 20)])
+def test_inputs_too_thin_to_translate_get_a_message_not_a_sliver(size):
+    with pytest.raises(gr.Error, match=rf"{size[0]}x{size[1]} pixels.*under the {MIN_SIDE} pixels a side"):
+        limit_size(Image.new("RGB", size))
+    assert limit_size(Image.new("RGB", (MIN_SIDE, 500))).size == (MIN_SIDE, 500)  # thin, but enough to translate
+
     groups = {tuple(t.name for t in group) for group in opposite_pairs(list(TASKS.values()))}
     assert ("cityscapes-labels2photo", "cityscapes-photo2labels") in groups
     assert ("maps-map2aerial", "maps-aerial2map") in groups
@@ -165,6 +185,67 @@ def test_model_store_says_why_a_model_is_missing(tmp_path, tiny_zoo):
     info = bundled.info(get_task("edges2shoes"))
     assert info.available and info.card_note == "A tiny random test model."
     assert bundled.load(get_task("edges2shoes")) is bundled.load(get_task("edges2shoes"))  # cached
+
+
+def test_deterministic_requests_arriving_together_share_one_forward_pass(tiny_zoo, monkeypatch):
+    store, task = ModelStore(tiny_zoo, use_hub=False), get_task("edges2shoes")
+    images = [draw_input(task.name, 64, seed) for seed in range(5)]
+    alone = [store.translate(task, image) for image in images]
+    batches: list[int] = []
+    forward = Pix2PixPipeline.__call__
+
+    def recording_call(pipe, items, **kwargs):
+        batches.append(len(items))
+        return forward(pipe, items, **kwargs)
+
+    monkeypatch.setattr(Pix2PixPipeline, "__call__", recording_call)
+    with store._task_locks[task.name]:  # the model is busy: the requests wait together
+        with ThreadPoolExecutor(len(images)) as pool:
+            futures = [pool.submit(store.translate, task, image) for image in images]
+            while len(store._waiting[task.name]) < len(images):
+                threading.Event().wait(0.01)
+            store._task_locks[task.name].release()
+            together = [f.result(timeout=60) for f in futures]
+            store._task_locks[task.name].acquire()
+    assert batches == [len(images)]
+    assert [a.tobytes() for a in alone] == [t.tobytes() for t in together]
+
+
+def test_outputs_are_written_once_per_content_and_remembered(tmp_path):
+    image = draw_input("edges2shoes", 32, 0)
+    first, again = save_png(image, tmp_path, "out"), save_png(image, tmp_path, "out")
+    assert first == again and Path(first).name == "out.png" and list(tmp_path.rglob(".*")) == []
+    with Image.open(first) as png:
+        assert png.format == "PNG" and png.tobytes() == image.tobytes()
+    cache, made = OutputCache(size=1), []
+    key = OutputCache.key("edges2shoes", image, "deterministic", 0)
+    make = lambda: made.append(1) or first  # noqa: E731
+    assert cache.get_or_make(key, make) == cache.get_or_make(key, make) == first and made == [1]
+    cache.get_or_make(OutputCache.key("edges2shoes", image, "paper", 3), make)  # evicts the first (size 1)
+    cache.get_or_make(key, make)
+    assert made == [1, 1, 1]
+
+
+def test_ui_handler_answers_identical_concurrent_drawings_with_one_valid_file(tiny_zoo, tmp_path):
+    translate = Translator(ModelStore(tiny_zoo, use_hub=False), folder=str(tmp_path))
+    handle = make_ui_handler(translate, get_task("edges2shoes"), live=True)
+    drawing = {"background": None, "layers": [], "composite": draw_input("edges2shoes", 64, 2)}
+    with ThreadPoolExecutor(8) as pool:
+        paths = list(pool.map(lambda _: handle(drawing, 0, False), range(16)))
+    assert len(set(paths)) == 1
+    with Image.open(paths[0]) as out:
+        assert out.format == "PNG" and out.size == (64, 64)
+    assert handle({"background": None, "layers": [], "composite": None}, 0, False) is None  # cleared canvas
+
+
+def test_model_facts_come_from_the_zoo_card_and_metrics():
+    task = get_task("cityscapes-labels2photo")
+    facts = ModelStore(use_hub=False).info(task).facts
+    assert facts is not None and any(line.startswith("Steps:") for line in facts.training)
+    text = facts_markdown(facts)
+    assert "optimizer steps" in text and "Wall time" in text and "SSIM" in text
+    assert "paper 0.66 / 0.23 / 0.17" in text  # the paper's FCN-score beside this model's
+    assert facts.outputs_look_like and facts.outputs_look_like in text
 
 
 def test_card_summary_skips_front_matter_and_headings(tmp_path):
@@ -274,6 +355,19 @@ def test_concurrent_paper_and_deterministic_requests_do_not_disturb_each_other(c
         assert (pixels(job.result(timeout=120)) == want).all()
 
 
+def test_identical_concurrent_requests_all_return_the_same_valid_image(client, tmp_path):
+    # a crowd on the same example: identical outputs once shared one file that was rewritten while being streamed
+    source = input_file(tmp_path, "edges2shoes", seed=5)
+    clients = [Client(client.src, verbose=False) for _ in range(4)]
+    jobs = [c.submit(handle_file(source), api_name="/edges2shoes") for c in clients for _ in range(5)]
+    images = []
+    for job in jobs:
+        with Image.open(job.result(timeout=120)) as out:
+            assert out.format == "PNG" and out.size == INPUT_SIZE
+            images.append(out.tobytes())
+    assert len(images) == 20 and len(set(images)) == 1
+
+
 def test_task_without_a_model_answers_with_the_reason(client, tmp_path):
     with pytest.raises(AppError, match=re.escape(get_task("day2night").note)):
         client.predict(handle_file(input_file(tmp_path, "day2night")), api_name="/day2night")
@@ -301,6 +395,13 @@ def test_unusual_image_modes_are_converted(client, tmp_path, make):
     make().save(path)
     with Image.open(client.predict(handle_file(path), api_name="/maps_aerial2map")) as out:
         assert out.size == INPUT_SIZE and out.mode == "RGB"
+
+
+def test_thin_upload_gets_a_message(client, tmp_path):
+    path = tmp_path / "thin.png"
+    Image.new("RGB", (3, 5000), (90, 120, 40)).save(path)
+    with pytest.raises(AppError, match=r"3x5000 pixels, 1x1024 once downscaled.*crop it"):
+        client.predict(handle_file(path), api_name="/edges2shoes")
 
 
 def test_huge_photo_is_downscaled(client, tmp_path):

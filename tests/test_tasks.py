@@ -42,6 +42,8 @@ def test_every_task_is_well_formed():
 def test_unknown_task_lists_known_ones():
     with pytest.raises(Pix2PixHubError, match="known tasks: facades-labels2photo"):
         get_task("facades")
+    with pytest.raises(Pix2PixHubError, match=r"unknown task 'edges2shoe' \(did you mean 'edges2shoes'\?\)"):
+        get_task("edges2shoe")
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/datasets is not present")

@@ -19,6 +19,7 @@ import pytest
 import torch
 from conftest import REPO_ROOT, draw_pair, local_hub_env, run_python
 from PIL import Image
+from safetensors.torch import load_file
 
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.training import Objective, discriminator_loss, latest_checkpoint, list_checkpoints, save_checkpoint
@@ -225,6 +226,85 @@ def test_resume_with_more_steps_follows_the_new_schedule(data, finished_run, tmp
     for step in range(17, 25):
         assert log[step]["lr"] == pytest.approx(2e-4 * expected(step - 1)), step
         assert log[step]["lr"] > 0
+    # the change is said, with the rates, and the card tells both schedules apart
+    assert "this run's learning-rate schedule differs from the checkpoint's" in proc.stderr
+    assert "the rate of step 17 goes from 0 to 0.000123" in proc.stderr
+    card = (tmp_path / "longer" / "README.md").read_text()
+    assert "constant for 12 steps (2 epochs), then linear to zero over 12 steps (2 epochs)" in card
+    assert "steps 1-16 followed an earlier schedule (lr 0.0002, constant for 8 steps (1.33 epochs)" in card
+
+
+def test_card_and_log_state_the_run_that_happened(finished_run):
+    """The schedule that ran (not the 100+100-epoch default), epochs without false rounding, a start-up summary and
+    a final 'saved to' line."""
+    output_dir, proc = finished_run
+    card = (output_dir / "README.md").read_text()
+    assert "16 optimizer steps, 2.67 epochs" in card
+    assert "constant for 8 steps (1.33 epochs), then linear to zero over 8 steps (1.33 epochs)" in card
+    assert "100 epochs" not in card
+    assert "split 'train', 6 pairs, direction AtoB" in proc.stderr
+    assert "steps: 16 (2.67 epochs of 6 steps" in proc.stderr and f"output folder: {output_dir}" in proc.stderr
+    assert f"pushes to {HUB_REPO} at the end" in proc.stderr
+    assert f"saved to {output_dir} after 16 steps; pushed to {HUB_REPO}" in proc.stderr
+
+
+def test_resume_from_the_final_checkpoint_gives_the_uninterrupted_weights_and_total_wall_time(
+    data, finished_run, tmp_path
+):
+    """A run killed after its final checkpoint but before its model folder: resuming trains no extra step, gives the
+    uninterrupted run's weights, and the card's wall time adds the earlier parts'."""
+    reference_dir, _ = finished_run
+    output_dir = tmp_path / "killed-at-the-end"
+    shutil.copytree(reference_dir / "checkpoints" / "checkpoint-16", output_dir / "checkpoints" / "checkpoint-16")
+    shutil.copytree(reference_dir / "logs", output_dir / "logs", ignore=shutil.ignore_patterns("summary.json"))
+    state_file = output_dir / "checkpoints" / "checkpoint-16" / STATE_FILE
+    state = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({**state, "wall_time_s": 3600.0}))  # an hour spent before the kill
+    proc = subprocess.run(
+        train_command(data, output_dir, "--resume_from_checkpoint", "latest"),
+        env=run_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(read_log(output_dir)) == list(range(1, 17))
+    expected, got = load_file(reference_dir / "model.safetensors"), load_file(output_dir / "model.safetensors")
+    assert got.keys() == expected.keys() and all(torch.equal(got[k], expected[k]) for k in expected)
+    assert "- Wall time: 1h 00m" in (output_dir / "README.md").read_text()
+    assert json.loads(state_file.read_text())["wall_time_s"] > 3600  # the final checkpoint adds this part's time
+
+
+def test_a_push_that_cannot_happen_fails_before_the_first_step(data, tmp_path):
+    """Offline with --push_to_hub, or an output folder that cannot be written: refused at once, no training."""
+    output_dir = tmp_path / "offline"
+    command = train_command(data, output_dir, "--push_to_hub", "--hub_model_id", "me/maps")
+    proc = subprocess.run(command, env=run_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert "--push_to_hub me/maps: offline mode is on (HF_HUB_OFFLINE=1)" in proc.stderr
+    assert "nothing was trained" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (output_dir / "checkpoints").exists() and not (output_dir / "logs" / "train_log.jsonl").exists()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = subprocess.run(
+        train_command(data, blocker / "run"), env=run_env(), capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 2
+    assert f"{blocker / 'run'}: the output folder cannot be written" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_help_shows_the_defaults(capsys):
+    sys.path.insert(0, str(TRAIN_SCRIPT.parent))
+    try:
+        from train import parse_args
+    finally:
+        sys.path.remove(str(TRAIN_SCRIPT.parent))
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for expected in ("(default: 286)", "(default: 0.0002)", "(default: l1+cgan)", "(default: 100)"):
+        assert expected in text, expected
+    assert "(default: None)" not in text and "(default: False)" not in text
 
 
 def test_latest_checkpoint_ignores_temporary_and_incomplete_folders(tmp_path):
@@ -358,3 +438,29 @@ def test_two_process_data_parallel_run_on_cpu(data, tmp_path):
     card = (output_dir / "README.md").read_text()
     assert "2 images per step (batch 1 x 2 process(es)" in card
     assert (output_dir / "checkpoints" / "checkpoint-2" / "random_states_1.pkl").is_file()
+
+
+def test_checkpoint_of_the_lambdalr_train_py_still_resumes(data, finished_run, tmp_path):
+    """Checkpoints written before the schedule became a function of the step hold one LambdaLR state per optimizer
+    and no schedule in training_state.json; they resume onto the same losses."""
+    reference_dir, _ = finished_run
+    old = tmp_path / "old" / "checkpoints" / "checkpoint-8"
+    shutil.copytree(reference_dir / "checkpoints" / "checkpoint-8", old)
+    for index in range(2):
+        torch.save({"last_epoch": 8, "_last_lr": [2e-4]}, old / f"custom_checkpoint_{index}.pkl")
+    state = json.loads((old / STATE_FILE).read_text())
+    for key in ("schedule", "schedule_history", "wall_time_s"):
+        state.pop(key, None)
+    (old / STATE_FILE).write_text(json.dumps(state))
+    proc = subprocess.run(
+        train_command(data, tmp_path / "old", "--resume_from_checkpoint", "latest"),
+        env=run_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    expected, got = read_log(reference_dir), read_log(tmp_path / "old")
+    for step in range(9, 17):
+        assert got[step]["loss_g_l1"] == pytest.approx(expected[step]["loss_g_l1"], rel=1e-5), step
+    assert len(list((tmp_path / "old" / "checkpoints" / "checkpoint-16").glob("custom_checkpoint_*.pkl"))) == 0

@@ -24,6 +24,7 @@ from accelerate.logging import get_logger
 from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
 from tqdm.auto import tqdm
 
+from pix2pix_hub.cli import DefaultsHelpFormatter
 from pix2pix_hub.data import DIRECTIONS, PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.images import tensor_to_pil
@@ -31,7 +32,7 @@ from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.models.discriminator import RECEPTIVE_FIELDS
 from pix2pix_hub.models.generator import UPSAMPLING
 from pix2pix_hub.models.layers import NORMS
-from pix2pix_hub.pipeline import bf16_is_fast, image_grid
+from pix2pix_hub.pipeline import image_grid
 from pix2pix_hub.tasks import TASKS, Task, find_dataset_dir, get_task, resolve_dataset_source
 from pix2pix_hub.training import (
     OBJECTIVES,
@@ -39,7 +40,6 @@ from pix2pix_hub.training import (
     discriminator_step,
     evaluate_generator,
     generator_step,
-    latest_checkpoint,
     save_checkpoint,
 )
 from pix2pix_hub.training.card import (
@@ -49,11 +49,22 @@ from pix2pix_hub.training.card import (
     sample_grid,
     write_model_cards,
 )
-from pix2pix_hub.training.checkpoints import check_architecture, read_checkpoint_state, remove_temporary_checkpoints
+from pix2pix_hub.training.checkpoints import remove_temporary_checkpoints
 from pix2pix_hub.training.data import TrainingPairs, collate_pairs, pair_maker_for
+from pix2pix_hub.training.fast_paths import (
+    AUTO_CHOICES,
+    MIXED_PRECISION_CHOICES,
+    apply_to_batch,
+    apply_to_model,
+    bf16_is_native,
+    resolve_fast_paths,
+)
 from pix2pix_hub.training.losses import GAN_MODES
-from pix2pix_hub.training.schedule import LinearDecaySchedule
+from pix2pix_hub.training.preflight import hub_repo_id, preflight
+from pix2pix_hub.training.resume import RunRecord, resume_run
+from pix2pix_hub.training.schedule import RunSchedule, format_epochs, set_learning_rate
 from pix2pix_hub.training.steps import make_optimizer
+from pix2pix_hub.training.summary import startup_summary
 
 logger = get_logger(__name__)
 
@@ -65,7 +76,7 @@ LOG_FILE = "train_log.jsonl"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line flags; the defaults are the paper's (facades: 200 epochs, batch 1, 286 -> 256 jitter)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=DefaultsHelpFormatter)
     data = parser.add_argument_group("data")
     data.add_argument(
         "--task",
@@ -141,8 +152,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     objective.add_argument("--gradient_accumulation_steps", type=int, default=1, help="Batches per optimizer step.")
     objective.add_argument(
         "--mixed_precision",
-        choices=("no", "fp16", "bf16"),
-        help="Autocast precision (default: accelerate config). bf16 is only fast on GPUs and CPUs with native bf16.",
+        choices=MIXED_PRECISION_CHOICES,
+        default="auto",
+        help="Autocast precision. auto: bf16 on GPUs and CPUs with native bf16 (AVX512-BF16, AMX), else fp32 (or what "
+        "`accelerate launch --mixed_precision` set); 'no' turns it off.",
     )
     objective.add_argument("--use_ema", action="store_true", help="Keep an EMA of G's weights and save that.")
     objective.add_argument("--ema_decay", type=float, default=0.999, help="EMA decay per step.")
@@ -164,6 +177,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         help="torch CPU threads per process (default: the CPUs available divided among processes; "
         "`accelerate launch` would otherwise leave 1).",
+    )
+    run.add_argument(
+        "--channels_last",
+        choices=AUTO_CHOICES,
+        default="auto",
+        help="NHWC memory layout for G and D. auto: on with bf16 (where oneDNN's kernels want it), off otherwise.",
+    )
+    run.add_argument(
+        "--compile", action="store_true", help="torch.compile G and D (inductor); measured not to pay on CPUs."
+    )
+    run.add_argument(
+        "--no_data_cache",
+        action="store_true",
+        help="Decode images every epoch instead of once (the cache holds ~0.4 MB per 256x256 pair in memory).",
     )
     run.add_argument("--push_to_hub", action="store_true", help="Upload OUTPUT_DIR (without checkpoints) at the end.")
     run.add_argument("--hub_model_id", help="Repo id to push to (default: the task's zoo repo id).")
@@ -294,26 +321,31 @@ def main(args: argparse.Namespace) -> Path:
     started = time.time()
     task, dataset, direction = resolve_data(args)
     output_dir = Path(args.output_dir or Path("runs") / (task.name if task else Path(dataset).name))
+    fast = resolve_fast_paths(args.mixed_precision, args.channels_last, args.compile)
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps,
-        mixed_precision=args.mixed_precision,
+        mixed_precision=fast.mixed_precision,
+        dynamo_backend="inductor" if fast.compile else None,
         log_with=None if args.report_to == "none" else args.report_to,
         project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=args.seed),
     )
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
-    if accelerator.mixed_precision == "bf16" and not bf16_is_fast(accelerator.device):
+    if accelerator.mixed_precision == "bf16" and not bf16_is_native(accelerator.device):
         logger.warning(
-            "bf16 is emulated on this %s and much slower than fp32; drop --mixed_precision", accelerator.device
+            "bf16 is emulated on this %s and much slower than fp32; use --mixed_precision auto", accelerator.device
         )
+    logger.info("fast paths: %s", fast.describe())
     num_threads = args.num_threads or default_num_threads(accelerator.num_processes)
     torch.set_num_threads(num_threads)
     set_seed(args.seed)
     objective = Objective(args.objective, args.lambda_l1, args.gan_mode)
     checkpoints_dir = output_dir / "checkpoints"
     log_path = output_dir / "logs" / LOG_FILE
+    repo_id = hub_repo_id(args.hub_model_id, task, args.push_to_hub)
     if accelerator.is_main_process:
+        preflight(output_dir, repo_id, args.push_to_hub, args.hub_private)
         (output_dir / "logs").mkdir(parents=True, exist_ok=True)
         remove_temporary_checkpoints(checkpoints_dir)
 
@@ -321,7 +353,9 @@ def main(args: argparse.Namespace) -> Path:
     load_kwargs = {"direction": direction, "column_a": args.column_a, "column_b": args.column_b}
     pairs = load_paired_dataset(dataset, args.train_split, source_b=args.dataset_b, skip_bad=True, **load_kwargs)
     jitter = PairedTransform(args.load_size, args.crop_size, flip=not args.no_flip)
-    train_dataset = TrainingPairs(pairs, jitter, seed=args.seed, make_pair=pair_maker_for(task))
+    train_dataset = TrainingPairs(
+        pairs, jitter, seed=args.seed, make_pair=pair_maker_for(task), cache_decoded=not args.no_data_cache
+    )
     train_dataloader = torch.utils.data.DataLoader(
         train_dataset,
         batch_size=args.batch_size,
@@ -354,8 +388,7 @@ def main(args: argparse.Namespace) -> Path:
         generator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(generator)
         if discriminator is not None:
             discriminator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
-    # NCHW on purpose: channels_last made the training step ~10% slower on the AVX2 CPU we measured (it helps inference)
-    models = [m for m in (generator, discriminator) if m is not None]
+    models = [apply_to_model(m, fast) for m in (generator, discriminator) if m is not None]
 
     betas = (args.adam_beta1, args.adam_beta2)
     optimizers = [make_optimizer(m.parameters(), args.learning_rate, betas, accelerator.device) for m in models]
@@ -374,10 +407,8 @@ def main(args: argparse.Namespace) -> Path:
     total_steps = args.max_train_steps or (args.n_epochs + args.n_epochs_decay) * steps_per_epoch
     num_epochs = math.ceil(total_steps / steps_per_epoch)
     fraction = args.n_epochs / (args.n_epochs + args.n_epochs_decay)
-    schedule = LinearDecaySchedule(total_steps, fraction)
-    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, schedule) for opt in optimizers]
-    for scheduler in schedulers:
-        accelerator.register_for_checkpointing(scheduler)
+    schedule = RunSchedule(args.learning_rate, total_steps, fraction, steps_per_epoch)
+    run_record = RunRecord(architecture, vars(args), schedule, started=started)
     if ema is not None:
         ema.to(accelerator.device)
         accelerator.register_for_checkpointing(ema)
@@ -386,37 +417,35 @@ def main(args: argparse.Namespace) -> Path:
         config = {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in vars(args).items()}
         accelerator.init_trackers("pix2pix", config=config)
 
-    global_step, first_epoch, batches_to_skip = 0, 0, 0
+    global_step = 0
     if args.resume_from_checkpoint:
-        checkpoint = (
-            latest_checkpoint(checkpoints_dir)
-            if args.resume_from_checkpoint == "latest"
-            else Path(args.resume_from_checkpoint)
-        )
-        if checkpoint is None:
-            logger.info("no checkpoint in %s; starting a new run", checkpoints_dir)
-        else:
-            state = read_checkpoint_state(checkpoint)
-            check_architecture(checkpoint, state["architecture"], architecture)
-            accelerator.load_state(str(checkpoint))
-            # LambdaLR's load_state_dict overwrites the schedule object's fields with the saved run's; this run's
-            # length (e.g. a longer --max_train_steps) wins, so a fresh schedule replaces it
-            for scheduler in schedulers:
-                scheduler.lr_lambdas = [LinearDecaySchedule(total_steps, fraction)]
-                scheduler.last_epoch -= 1
-                scheduler.step()  # recompute the current rate from this run's schedule
-            global_step = state["global_step"]
-            first_epoch = global_step // steps_per_epoch
-            batches_to_skip = (global_step % steps_per_epoch) * args.gradient_accumulation_steps
-            logger.info("resumed from %s at step %d", checkpoint, global_step)
+        global_step = resume_run(accelerator, args.resume_from_checkpoint, checkpoints_dir, run_record)
+    first_epoch = global_step // steps_per_epoch
+    batches_to_skip = (global_step % steps_per_epoch) * args.gradient_accumulation_steps
     if accelerator.is_main_process:
         keep_log_until(log_path, global_step)
+        summary_lines = startup_summary(
+            task=task,
+            dataset=dataset,
+            train_split=args.train_split,
+            num_pairs=len(train_dataset),
+            direction=direction,
+            schedule=schedule,
+            images_per_step=args.batch_size * accelerator.num_processes * args.gradient_accumulation_steps,
+            validation_split=validation_split,
+            output_dir=output_dir,
+            checkpointing_steps=args.checkpointing_steps,
+            repo_id=repo_id,
+        )
+        for line in summary_lines:
+            logger.info(line)
 
-    checkpoint_state = {"architecture": architecture, "args": vars(args)}
     skipped: set[str] = set()
     metrics: dict[str, float] | None = None
     progress = tqdm(total=total_steps, initial=global_step, desc="steps", disable=not accelerator.is_local_main_process)
-    for epoch in range(first_epoch, num_epochs):
+    # a run resumed from its final checkpoint has no step left: it only writes the model folder
+    last_epoch = num_epochs if global_step < total_steps else first_epoch
+    for epoch in range(first_epoch, last_epoch):
         train_dataset.set_epoch(epoch)
         loader = train_dataloader
         if epoch == first_epoch and batches_to_skip:
@@ -424,7 +453,9 @@ def main(args: argparse.Namespace) -> Path:
         loader.set_epoch(epoch)
         for batch in loader:
             skipped.update(batch["bad"])
-            condition, target = batch["input"], batch["target"]
+            condition, target = apply_to_batch(batch["input"], fast), apply_to_batch(batch["target"], fast)
+            learning_rate = schedule.get_lr(global_step)  # a pure function of the step: resumes need no state
+            set_learning_rate(optimizers, learning_rate)
             with accelerator.accumulate(*models):
                 fake = generator(condition)
                 losses = {}
@@ -437,9 +468,6 @@ def main(args: argparse.Namespace) -> Path:
                 )
             if not accelerator.sync_gradients:
                 continue
-            learning_rate = schedulers[0].get_last_lr()[0]  # the rate this step used
-            for scheduler in schedulers:
-                scheduler.step()
             if ema is not None:
                 ema.step(generator.parameters())
             global_step += 1
@@ -453,7 +481,7 @@ def main(args: argparse.Namespace) -> Path:
                     log.write(json.dumps({"step": global_step, "epoch": epoch, **record}) + "\n")
             if global_step % args.checkpointing_steps == 0 and global_step < total_steps:
                 save_checkpoint(
-                    accelerator, checkpoints_dir, global_step, checkpoint_state, args.checkpoints_total_limit
+                    accelerator, checkpoints_dir, global_step, run_record.state(), args.checkpoints_total_limit
                 )
             if validation_data is not None and args.validation_steps and global_step % args.validation_steps == 0:
                 if accelerator.is_main_process and global_step < total_steps:
@@ -465,7 +493,7 @@ def main(args: argparse.Namespace) -> Path:
     progress.close()
 
     if (
-        save_checkpoint(accelerator, checkpoints_dir, global_step, checkpoint_state, args.checkpoints_total_limit)
+        save_checkpoint(accelerator, checkpoints_dir, global_step, run_record.state(), args.checkpoints_total_limit)
         is None
     ):
         logger.warning("the final checkpoint could not be written; the model folder is still saved below")
@@ -481,24 +509,30 @@ def main(args: argparse.Namespace) -> Path:
             "direction": direction,
             "objective_text": objective_description(objective),
             "global_step": global_step,
-            "epochs": f"{global_step / steps_per_epoch:.1f}",
+            "epochs": format_epochs(global_step / steps_per_epoch),
             "images_per_step": args.batch_size * accelerator.num_processes * args.gradient_accumulation_steps,
             "num_processes": accelerator.num_processes,
             "accumulation": args.gradient_accumulation_steps,
-            "wall_time": format_duration(time.time() - started),
+            "wall_time": format_duration(run_record.wall_time()),
+            "schedule_text": run_record.describe_schedule(global_step),
             "hardware": hardware_description(accelerator.device, accelerator.num_processes, num_threads),
             "mixed_precision": accelerator.mixed_precision,
             "skipped_pairs": len(skipped),
             "metrics": metrics,
             "validation_split": validation_split,
             "arguments": {k: v for k, v in vars(args).items()},
-            **{k: getattr(args, k) for k in ("batch_size", "learning_rate", "adam_beta1", "adam_beta2", "n_epochs")},
-            **{k: getattr(args, k) for k in ("n_epochs_decay", "max_train_steps", "crop_size", "use_ema", "ema_decay")},
+            **{
+                k: getattr(args, k)
+                for k in ("batch_size", "adam_beta1", "adam_beta2", "crop_size", "use_ema", "ema_decay")
+            },
         }
-        save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args)
+        save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args, repo_id)
         summary = {"output_dir": str(output_dir), "global_step": global_step, "skipped_pairs": len(skipped)}
         summary["metrics"] = metrics
         (output_dir / "logs" / "summary.json").write_text(json.dumps(summary, indent=2))
+        logger.info(
+            "saved to %s after %d steps%s", output_dir, global_step, f"; pushed to {repo_id}" * args.push_to_hub
+        )
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return output_dir
@@ -528,14 +562,13 @@ def keep_log_until(log_path: Path, step: int) -> None:
     log_path.write_text("".join(line + "\n" for line in kept))
 
 
-def save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args) -> None:
+def save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args, repo_id) -> None:
     """Generator (EMA weights if used) as OUTPUT_DIR, discriminator in OUTPUT_DIR/discriminator, card and samples;
     then push everything but checkpoints and logs."""
     model_g = accelerator.unwrap_model(generator)
     if ema is not None:
         ema.copy_to(model_g.parameters())
     models = [model_g] + ([accelerator.unwrap_model(discriminator)] if discriminator is not None else [])
-    repo_id = args.hub_model_id or (task.hub_repo_id if task and args.push_to_hub else None)
     try:
         model_g.save_pretrained(output_dir)
         if len(models) > 1:

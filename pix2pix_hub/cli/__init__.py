@@ -13,6 +13,15 @@ from ..errors import Pix2PixHubError
 COMMAND_MODULES = ["translate", "info", "tasks", "prepare_dataset", "export_onnx", "convert", "demo", "zoo", "evaluate"]
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """`--help` that shows each option's default, except the unset (None) and off (False) ones."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand registered."""
     parser = argparse.ArgumentParser(prog="pix2pix-hub", description="pix2pix models, data and tools on the Hub.")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..convert import convert_checkpoint
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -33,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..convert import convert_checkpoint
+
     report = convert_checkpoint(
         args.checkpoint, args.output_dir, task=args.task, dropout=args.dropout, overwrite=args.overwrite
     )

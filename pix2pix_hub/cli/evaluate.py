@@ -6,8 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..backends import BACKEND_CHOICES
-from ..data import DIRECTIONS
+from ..defaults import BACKEND_CHOICES, DIRECTIONS
 from ..tasks import TASKS
 
 

@@ -4,13 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-import torch
-
-from ..models import Pix2PixGenerator
-from ..onnx_export import export_onnx, run_onnx
-from ..pipeline import resolve_model_source
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("export-onnx", help="export a generator to ONNX (needs the onnx extra)")
@@ -21,6 +14,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from ..models import Pix2PixGenerator
+    from ..onnx_export import export_onnx, run_onnx
+    from ..pipeline import resolve_model_source
+
     generator = Pix2PixGenerator.from_pretrained(resolve_model_source(args.model))
     path = export_onnx(generator, args.output, opset=args.opset)
     side = generator.min_input_size

@@ -6,13 +6,12 @@ import argparse
 import json
 import os
 from pathlib import Path
-
-from huggingface_hub import ModelCard, constants, hf_hub_download
+from typing import TYPE_CHECKING
 
 from ..errors import Pix2PixHubError
-from ..models import PatchGANDiscriminator, Pix2PixGenerator, Pix2PixHubModel
-from ..models.hub_model import check_model_source
-from ..pipeline import resolve_model_source
+
+if TYPE_CHECKING:
+    from ..models import Pix2PixHubModel
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,11 +22,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def model_class_for(config: dict) -> type[Pix2PixHubModel]:
     """Which network a config describes: discriminators have `n_layers`, generators `num_downs`."""
+    from ..models import PatchGANDiscriminator, Pix2PixGenerator
+
     return PatchGANDiscriminator if "n_layers" in config else Pix2PixGenerator
 
 
 def fetch(source: str, filename: str) -> Path | None:
     """A file of a model folder or Hub repo, or None if it has none."""
+    from huggingface_hub import hf_hub_download
+
     if os.path.isdir(source):
         path = Path(source) / filename
         return path if path.is_file() else None
@@ -39,7 +42,11 @@ def fetch(source: str, filename: str) -> Path | None:
 
 def describe(source: str) -> str:
     """The text `info` prints for a model folder or repo."""
-    check_model_source(source, "model")
+    from huggingface_hub import ModelCard, constants
+
+    from ..models.hub_model import locate_model
+
+    source = locate_model(source, "model")
     config_file = fetch(source, constants.CONFIG_NAME)
     if config_file is None:
         raise Pix2PixHubError(f"{source}: no config.json; not a pix2pix_hub model folder or repo.")
@@ -66,5 +73,7 @@ def describe(source: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..pipeline import resolve_model_source
+
     print(describe(resolve_model_source(args.model)))
     return 0

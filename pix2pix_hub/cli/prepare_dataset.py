@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..data import DEFAULT_COLUMNS, export_dataset
+from ..defaults import DEFAULT_COLUMNS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,10 +21,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--column-b", default=DEFAULT_COLUMNS[1], help="image column holding B (dataset sources)")
     parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None, help="also push to this Hub dataset repo")
     parser.add_argument("--private", action="store_true", help="make the pushed dataset private")
+    parser.add_argument(
+        "--license",
+        default=None,
+        help="licence id for the card (e.g. cc-by-4.0); default: the registry's terms for known data, else unknown",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data import export_dataset
+
     result = export_dataset(
         args.source,
         args.output,
@@ -34,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         column_b=args.column_b,
         push_to_hub=args.push_to_hub,
         private=args.private or None,
+        license=args.license,
     )
     for split, rows in result.items():
         print(f"{split}: {len(rows)} pairs")

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from ..backends import BACKEND_CHOICES
-from ..pipeline import DEFAULT_BATCH_SIZE, Pix2PixPipeline
+from ..defaults import BACKEND_CHOICES, DEFAULT_BATCH_SIZE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("translate", help="translate images with a model (task name, folder or Hub id)")
     parser.add_argument("model", help="task name (its bundled zoo model), model folder, or Hub repo id")
     parser.add_argument("inputs", nargs="+", help="image files and/or folders of images")
-    parser.add_argument("-o", "--output", required=True, help="folder for the outputs (PNG, same file stems)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="folder for the outputs: one PNG per input, named after it (never over an input)",
+    )
     parser.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="images per forward pass (same-size images batch)"
     )
@@ -28,12 +33,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..pipeline import Pix2PixPipeline, expand_inputs
+
+    files = expand_inputs(args.inputs)
     pipe = Pix2PixPipeline.from_pretrained(
         args.model, device=args.device, batch_size=args.batch_size, backend=args.backend
     )
     written = pipe.translate_folder(
-        args.inputs, args.output, mode="paper" if args.paper_mode else "deterministic", seed=args.seed
+        files, args.output, mode="paper" if args.paper_mode else "deterministic", seed=args.seed
     )
     print(f"backend: {pipe.backend_choice.describe() if pipe.backend_choice else 'torch (paper mode)'}")
     print(f"wrote {len(written)} images to {args.output}")
-    return 0 if written else 1
+    skipped = len(set(files)) - len(written)
+    if skipped:
+        print(
+            f"pix2pix-hub translate: {skipped} of {len(set(files))} inputs could not be read and were skipped "
+            "(listed above); fix or remove them and run again.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

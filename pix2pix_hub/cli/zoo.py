@@ -6,7 +6,6 @@ import argparse
 
 from ..metadata import HUB_NAMESPACE
 from ..tasks import TASKS
-from ..zoo import WEIGHTS_FILE, push_zoo, read_metrics, zoo_size_bytes, zoo_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from ..zoo import WEIGHTS_FILE, read_metrics, zoo_size_bytes, zoo_table
+
     if args.markdown:
         print(zoo_table())
         return 0
@@ -40,6 +41,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_push(args: argparse.Namespace) -> int:
+    from ..zoo import push_zoo
+
     for task, url in push_zoo(args.namespace, args.tasks, private=args.private, token=args.token).items():
         print(f"{task}: {url}")
     return 0

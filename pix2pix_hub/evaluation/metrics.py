@@ -39,6 +39,25 @@ def image_metrics(output: torch.Tensor, target: torch.Tensor) -> dict[str, torch
     return {"l1": l1, "psnr": psnr.clamp(max=PSNR_CAP_DB), "ssim": ssim}
 
 
+def gradient_energy(images: torch.Tensor) -> torch.Tensor:
+    """Per-image mean squared difference of neighbouring pixels of (N, C, H, W) images in [0, 1]: how much fine
+    detail (edges, texture) an image holds; blur lowers it, noise and checkerboards raise it."""
+    images = images.float()
+    dx = images[..., :, 1:] - images[..., :, :-1]
+    dy = images[..., 1:, :] - images[..., :-1, :]
+    return dx.pow(2).mean(dim=(1, 2, 3)) + dy.pow(2).mean(dim=(1, 2, 3))
+
+
+def colourfulness(images: torch.Tensor) -> torch.Tensor:
+    """Per-image colourfulness of (N, 3, H, W) RGB images in [0, 1] (Hasler and Suesstrunk, 2003, on a 0-255 scale):
+    0 for gray, about 15 for a dull photo, over 100 for a vivid one."""
+    r, g, b = (images.float() * 255).unbind(dim=1)
+    rg, yb = r - g, 0.5 * (r + g) - b
+    std = torch.sqrt(rg.flatten(1).var(dim=1, correction=0) + yb.flatten(1).var(dim=1, correction=0))
+    mean = torch.sqrt(rg.flatten(1).mean(dim=1).pow(2) + yb.flatten(1).mean(dim=1).pow(2))
+    return std + 0.3 * mean
+
+
 class LabelScores:
     """Confusion matrix of predicted vs ground-truth class ids over a split; `IGNORE_INDEX` pixels are skipped."""
 

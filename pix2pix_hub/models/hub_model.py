@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,7 +22,10 @@ from safetensors.torch import load_file
 from torch import nn
 
 from ..errors import Pix2PixHubError
-from ..metadata import CITATION, HUB_TAGS, LIBRARY_NAME, LICENSE, PAPER_URL, PIPELINE_TAG, REPO_URL
+from ..metadata import CITATION, HUB_NAMESPACE, HUB_TAGS, LIBRARY_NAME, LICENSE, PAPER_URL, PIPELINE_TAG, REPO_URL
+from ..tasks import bundled_model_for, nearest_task
+
+logger = logging.getLogger(__name__)
 
 MODEL_CARD_TEMPLATE = (Path(__file__).resolve().parent.parent / "model_cards" / "model_card.md").read_text()
 
@@ -71,22 +75,18 @@ class Pix2PixHubModel(
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs):  # type: ignore[override]
-        """Load a model folder or Hub repo id strictly; bad folders and unreachable repos raise `Pix2PixHubError`."""
-        source = str(pretrained_model_name_or_path)
-        check_model_source(source, cls.__name__)
+        """Load a model folder or Hub repo id strictly; bad folders and unreachable repos raise `Pix2PixHubError`.
+
+        A zoo repo id (`pix2pix-hub/<task>`) falls back to its bundled `model_zoo/<task>/` when the Hub cannot be
+        reached, and a mistyped task name gets a "did you mean".
+        """
+        source = locate_model(str(pretrained_model_name_or_path), cls.__name__, kwargs)
         try:
             return super().from_pretrained(source, **kwargs)
         except HFValidationError as exc:
             raise Pix2PixHubError(f"{source}: neither a model folder nor a valid Hub repo id ({exc}).") from exc
-        except RepositoryNotFoundError as exc:
-            raise Pix2PixHubError(
-                f"{source}: no such repo on {constants.ENDPOINT}; check the id and your token."
-            ) from exc
-        except LocalEntryNotFoundError as exc:
-            raise Pix2PixHubError(
-                f"{source}: not in the local cache and the Hub cannot be reached (offline mode is "
-                f"{'on' if constants.HF_HUB_OFFLINE else 'off'}). Download it once while online, or give a local folder."
-            ) from exc
+        except (RepositoryNotFoundError, LocalEntryNotFoundError) as exc:
+            raise unreachable_error(source, exc) from exc
 
     @classmethod
     def _from_pretrained(
@@ -144,6 +144,53 @@ class Pix2PixHubModel(
             model._loaded_card = ModelCard.load(card_file)
         model.eval()
         return model
+
+
+def locate_model(source: str, class_name: str = "Pix2PixGenerator", hub_kwargs: dict | None = None) -> str:
+    """Where to load `source` from: a model folder as given; a Hub repo id as given when its config.json can be
+    fetched, else, for a zoo repo id (`pix2pix-hub/<task>`), the same model bundled in `model_zoo/<task>/` (with a
+    one-line notice). A missing folder, a mistyped task name or an unreachable repo is a `Pix2PixHubError`."""
+    check_model_source(source, class_name)
+    if os.path.isdir(source):
+        return source
+    nearest = nearest_task(source)
+    if nearest and "/" not in source:
+        raise Pix2PixHubError(
+            f"{source}: no such task, model folder or Hub repo. Did you mean {nearest!r}? "
+            "(`pix2pix-hub tasks` lists the tasks.)"
+        )
+    download_kwargs = {
+        k: v for k, v in (hub_kwargs or {}).items() if k in ("revision", "cache_dir", "token", "local_files_only")
+    }
+    try:
+        hf_hub_download(source, constants.CONFIG_NAME, **download_kwargs)
+    except HFValidationError as exc:
+        raise Pix2PixHubError(f"{source}: neither a model folder nor a valid Hub repo id ({exc}).") from exc
+    except LocalEntryNotFoundError as exc:
+        bundled = bundled_model_for(source) if download_kwargs.get("revision") is None else None
+        if bundled is None:
+            raise unreachable_error(source, exc) from exc
+        logger.warning("%s: the Hub cannot be reached; using the same model bundled in %s", source, bundled)
+        return str(bundled)
+    except (RepositoryNotFoundError, EntryNotFoundError) as exc:
+        raise unreachable_error(source, exc) from exc
+    return source
+
+
+def unreachable_error(source: str, exc: Exception) -> Pix2PixHubError:
+    """The error for a repo id that could not be loaded: not found, or not cached while the Hub is unreachable;
+    with the nearest task name when the id looks like a mistyped zoo repo."""
+    nearest = nearest_task(source) if source.startswith(f"{HUB_NAMESPACE}/") else None
+    hint = f" Did you mean {HUB_NAMESPACE}/{nearest} (task {nearest!r})?" if nearest else ""
+    if isinstance(exc, LocalEntryNotFoundError):
+        return Pix2PixHubError(
+            f"{source}: not in the local cache and the Hub cannot be reached (offline mode is "
+            f"{'on' if constants.HF_HUB_OFFLINE else 'off'}). Download it once while online, or give a local "
+            f"folder.{hint}"
+        )
+    if isinstance(exc, EntryNotFoundError):
+        return Pix2PixHubError(f"{source}: the repo has no {constants.CONFIG_NAME}; not a pix2pix_hub model.")
+    return Pix2PixHubError(f"{source}: no such repo on {constants.ENDPOINT}; check the id and your token.{hint}")
 
 
 def check_model_source(source: str, class_name: str = "Pix2PixGenerator") -> None:

@@ -112,6 +112,7 @@ def write_model_cards(
                 metric_value=round(float(metrics[name]), 4),
             )
             for name in METRIC_DESCRIPTIONS
+            if name in metrics
         ]
     card.save(output_dir / "README.md")
     if discriminator is not None:

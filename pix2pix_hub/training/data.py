@@ -62,6 +62,9 @@ class TrainingPairs(torch.utils.data.Dataset):
     A pair that fails to decode (corrupt file, mismatched sizes) is replaced by the next readable one, so batches
     stay full and every process takes the same number of steps; its error message is returned in "bad" (the
     training loop counts them) and logged as a warning once per worker.
+
+    With `cache_decoded`, each pair is decoded once and kept as uint8 arrays (the first epoch decodes, later epochs
+    only jitter): 0.4 MB per 256x256 pair, e.g. 400 MB for 1000 pairs, per data-loader process.
     """
 
     def __init__(
@@ -70,10 +73,12 @@ class TrainingPairs(torch.utils.data.Dataset):
         transform: Callable[[Image.Image, Image.Image], dict[str, torch.Tensor]],
         seed: int = 0,
         make_pair: PairMaker | None = None,
+        cache_decoded: bool = False,
     ):
         self.pairs, self.transform, self.seed, self.make_pair = pairs, transform, seed, make_pair
         self.epoch = 0
         self._warned: set[str] = set()
+        self._decoded: dict[int, tuple[np.ndarray, np.ndarray]] | None = {} if cache_decoded else None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -81,19 +86,29 @@ class TrainingPairs(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
+    def _decoded_pair(self, index: int) -> tuple[Image.Image, Image.Image]:
+        """Pair `index` as PIL images, from the cache of decoded pixels when there is one."""
+        if self._decoded is not None and index in self._decoded:
+            return tuple(Image.fromarray(a) for a in self._decoded[index])
+        row = self.pairs[index]
+        inp, target = row["input"], row["target"]
+        if self._decoded is not None:
+            # decoded here, inside the caller's error handling, so a corrupt file is never cached
+            self._decoded[index] = (np.asarray(inp), np.asarray(target))
+        return inp, target
+
     def __getitem__(self, index: int) -> dict[str, Any]:
         bad = []
         for offset in range(len(self)):
             i = (index + offset) % len(self)
             try:
-                row = self.pairs[i]
+                inp, target = self._decoded_pair(i)
             except (Pix2PixHubError, OSError) as exc:
                 bad.append(str(exc))
                 if str(exc) not in self._warned:
                     self._warned.add(str(exc))
                     logger.warning("skipping an unreadable training pair: %s", exc)
                 continue
-            inp, target = row["input"], row["target"]
             if self.make_pair is not None:
                 inp, target = self.make_pair(inp, target)
             with torch.random.fork_rng(devices=[]):

@@ -183,11 +183,15 @@ def data_section(task: Task) -> str:
     return f"## Data\n\n{what} The subsets are described in the datasets' README.\n\n{terms}\n"
 
 
+def _ratio(metrics: dict[str, float], key: str) -> str:
+    return f"{metrics[key]:.2f}" if key in metrics else "-"
+
+
 def evaluation_section(task: Task, metrics: dict[str, dict[str, float]], measure: dict[str, float]) -> str:
     """Markdown table of L1/PSNR/SSIM per dataset, the paper's figure and what is pending."""
     rows = "\n".join(
         f"| {name} | {eval_split_of(name) if name != 'all' else 'all'} | {m['num_images']:.0f} | {m['l1']:.4f} | "
-        f"{m['psnr']:.2f} | {m['ssim']:.4f} |"
+        f"{m['psnr']:.2f} | {m['ssim']:.4f} | {_ratio(m, 'detail_ratio')} | {_ratio(m, 'colour_ratio')} |"
         for name, m in metrics.items()
         if name != "all" or len(metrics) > 2
     )
@@ -241,7 +245,8 @@ def evaluation_section(task: Task, metrics: dict[str, dict[str, float]], measure
         f"## Evaluation\n\nMeasured by `train/zoo/export.py` at {EVAL_SIZE}x{EVAL_SIZE} (the whole image resized, "
         "deterministic mode: dropout off, running batch-norm statistics) on the first 100 held-out pairs of each "
         "dataset; derived inputs (grayscale, masked, sketched) are made with fixed seeds.\n\n"
-        "| dataset | split | pairs | L1 | PSNR (dB) | SSIM |\n|---|---|---|---|---|---|\n"
+        "| dataset | split | pairs | L1 | PSNR (dB) | SSIM | detail ratio | colour ratio |\n"
+        "|---|---|---|---|---|---|---|---|\n"
         f"{rows}\n\n{meanings}\n\n**Paper:** {PAPER_FIGURES.get(task.name, NO_PAPER_FIGURE)} {pending}"
         f"{gap} The gap is mostly training length: this model trained for minutes on shared CPU cores (see "
         f"Training), the paper's: {paper_training}, on a GPU. Judge it by the samples too.\n"
@@ -308,6 +313,7 @@ def build_card(
         for name, m in metrics.items()
         if name != "all"
         for key in METRIC_DESCRIPTIONS
+        if key in m
     ]
     return str(card)
 

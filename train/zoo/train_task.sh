@@ -4,12 +4,13 @@
 #   train/zoo/train_task.sh TASK            # e.g. facades-labels2photo; rerun the same command to resume
 #   STEPS=2000 RUNS_DIR=runs/long train/zoo/train_task.sh TASK  # a longer run, in a new folder
 #   UPSAMPLING=resize RUNS_DIR=runs/resize train/zoo/train_task.sh TASK  # resize-conv decoder (no checkerboard)
+#   BATCH_SIZE=4 EXTRA_ARGS="--gan_mode lsgan" EXPORT=no train/zoo/train_task.sh TASK  # a recipe variant, not exported
 #
 # Every zoo model shares one recipe, chosen by measuring quality per CPU-hour (docs/zoo.md): a U-Net with ngf 16
 # (3.4M parameters, 6.8 MB in fp16, so all ten fit the 80 MB budget), a 70x70 PatchGAN with ndf 16 (not shipped),
 # the paper's L1 + cGAN objective and 286 -> 256 jitter, at batch 2 (on facades, 256x256 crops at batch 2 beat
 # 128x128 crops at batch 8 on L1, PSNR and SSIM for the same steps and CPU time).
-# Outputs go to runs/TASK/ (git-ignored): the full train.py folder, checkpoints every 50 steps, log.txt.
+# Outputs go to runs/TASK/ (git-ignored): the full train.py folder, checkpoints every 250 steps, log.txt.
 set -euo pipefail
 
 TASK=${1:?usage: train/zoo/train_task.sh TASK}
@@ -19,6 +20,9 @@ PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 RUN=${RUNS_DIR:-runs}/$TASK
 STEPS=${STEPS:-400}
 UPSAMPLING=${UPSAMPLING:-transposed}
+BATCH_SIZE=${BATCH_SIZE:-2}
+EXPORT=${EXPORT:-yes}
+read -r -a EXTRA <<< "${EXTRA_ARGS:-}"
 mkdir -p "$RUN"
 # a checkpoint restores its run's learning-rate schedule, so resuming with another STEPS would run past its end
 "$PYTHON" - "$RUN" "$STEPS" <<'PY'
@@ -49,11 +53,12 @@ case "$TASK" in
 esac
 
 COMMAND=(nice -n 10 "$PYTHON" train/train.py --task "$TASK" "${DATA[@]}" --output_dir "$RUN"
-  --ngf 16 --ndf 16 --upsampling "$UPSAMPLING" --load_size 286 --crop_size 256 --batch_size 2 --max_train_steps "$STEPS"
+  --ngf 16 --ndf 16 --upsampling "$UPSAMPLING" --load_size 286 --crop_size 256 --batch_size "$BATCH_SIZE" --max_train_steps "$STEPS"
   --num_threads 1 --validation_split none --report_to tensorboard
-  --checkpointing_steps 50 --checkpoints_total_limit 2 --resume_from_checkpoint latest)
+  --checkpointing_steps 250 --checkpoints_total_limit 2 --resume_from_checkpoint latest "${EXTRA[@]}")
 echo "${COMMAND[*]}" > "$RUN/command.txt"
 echo "$(date -u +%FT%TZ) start: ${COMMAND[*]}" >> "$RUN/log.txt"
 "${COMMAND[@]}" >> "$RUN/log.txt" 2>&1
+[ "$EXPORT" = yes ] || exit 0
 "$PYTHON" train/zoo/export.py "$TASK" --run_dir "$RUN" >> "$RUN/log.txt" 2>&1
 echo "$(date -u +%FT%TZ) exported model_zoo/$TASK" >> "$RUN/log.txt"

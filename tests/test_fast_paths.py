@@ -1,0 +1,93 @@
+"""Training fast paths (pix2pix_hub.training.fast_paths): what 'auto' picks, that bf16 + channels_last trains to the
+fp32 losses within bf16's precision, resumes exactly and saves standard files; the decoded-pair cache."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from test_training import make_pairs, read_log, run_env, train_command
+
+from pix2pix_hub.data import PairedTransform, load_paired_dataset
+from pix2pix_hub.models import Pix2PixGenerator
+from pix2pix_hub.training.data import TrainingPairs
+from pix2pix_hub.training.fast_paths import FastPaths, apply_to_model, bf16_is_native, resolve_fast_paths
+
+FAST = ["--mixed_precision", "bf16", "--channels_last", "yes", "--max_train_steps", "8", "--validation_split", "none"]
+PLAIN = ["--mixed_precision", "no", "--channels_last", "no", "--max_train_steps", "8", "--validation_split", "none"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_pairs(tmp_path_factory.mktemp("data") / "pairs")
+
+
+def train(data, output_dir, *extra: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        train_command(data, output_dir, *extra), env=run_env(), capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_auto_picks_bf16_only_where_native_and_channels_last_with_it(monkeypatch):
+    monkeypatch.delenv("ACCELERATE_MIXED_PRECISION", raising=False)
+    cpu = torch.device("cpu")
+    auto = resolve_fast_paths(device=cpu)
+    native = bf16_is_native(cpu)
+    assert auto == FastPaths("bf16" if native else "no", channels_last=native, compile=False)
+    assert resolve_fast_paths("no", device=cpu) == FastPaths("no", channels_last=False, compile=False)
+    assert resolve_fast_paths("bf16", "no", True, device=cpu) == FastPaths("bf16", channels_last=False, compile=True)
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "fp16")  # `accelerate launch --mixed_precision` wins over auto
+    assert resolve_fast_paths(device=cpu).mixed_precision is None
+
+
+def test_channels_last_model_saves_standard_contiguous_weights(tmp_path):
+    model = apply_to_model(Pix2PixGenerator(ngf=8, num_downs=5), FastPaths("bf16", True, False))
+    assert model.down_blocks[1].conv.weight.is_contiguous(memory_format=torch.channels_last)
+    model.save_pretrained(tmp_path)  # safetensors refuses non-contiguous tensors
+    saved = load_file(tmp_path / "model.safetensors")
+    assert all(t.is_contiguous() for t in saved.values())
+    torch.testing.assert_close(saved["down_blocks.1.conv.weight"], model.down_blocks[1].conv.weight.detach())
+
+
+def test_fast_paths_match_fp32_losses_and_resume_exactly(data, tmp_path):
+    fast_dir, plain_dir = tmp_path / "fast", tmp_path / "plain"
+    proc = train(data, fast_dir, *FAST)
+    assert "fast paths: mixed precision bf16, channels_last" in proc.stderr
+    train(data, plain_dir, *PLAIN)
+    fast, plain = read_log(fast_dir), read_log(plain_dir)
+    # the same weights, data and dropout: the first step differs only by bf16 rounding
+    for key in ("loss_d", "loss_g_gan", "loss_g_l1"):
+        assert fast[1][key] == pytest.approx(plain[1][key], rel=0.03), key
+    assert fast[1]["loss_g_l1"] != plain[1]["loss_g_l1"]  # bf16 did run
+
+    # resume from step 4 of the fast run: the same steps 5..8 as the uninterrupted run
+    resumed_dir = tmp_path / "resumed"
+    shutil.copytree(fast_dir / "checkpoints" / "checkpoint-4", resumed_dir / "checkpoints" / "checkpoint-4")
+    shutil.copytree(fast_dir / "logs", resumed_dir / "logs")
+    train(data, resumed_dir, *FAST, "--resume_from_checkpoint", "latest")
+    resumed = read_log(resumed_dir)
+    assert sorted(resumed) == list(range(1, 9))
+    for step in range(5, 9):
+        for key in ("loss_d", "loss_g_gan", "loss_g_l1", "lr"):
+            assert resumed[step][key] == pytest.approx(fast[step][key], rel=1e-5, abs=1e-6), (step, key)
+    torch.testing.assert_close(
+        load_file(resumed_dir / "model.safetensors"), load_file(fast_dir / "model.safetensors"), rtol=0, atol=0
+    )
+
+
+def test_decoded_pair_cache_gives_the_same_jittered_tensors(side_by_side_dir):
+    pairs = load_paired_dataset(side_by_side_dir, "train", skip_bad=True)
+    plain = TrainingPairs(pairs, PairedTransform(72, 64), seed=3)
+    cached = TrainingPairs(pairs, PairedTransform(72, 64), seed=3, cache_decoded=True)
+    for epoch in (0, 1):  # epoch 0 fills the cache, epoch 1 reads it
+        plain.set_epoch(epoch)
+        cached.set_epoch(epoch)
+        for index in range(len(plain)):
+            expected, got = plain[index], cached[index]
+            assert torch.equal(expected["input"], got["input"]) and torch.equal(expected["target"], got["target"])
+    assert len(cached._decoded) == len(plain)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Compare training recipes at equal CPU time on the zoo's weakest tasks (docs/zoo.md, "Choosing the recipe"):
+# today's recipe against variants, each a train/zoo/train_task.sh run that is scored, not exported.
+#
+#   nohup train/zoo/compare_recipes.sh > runs/recipes.log 2>&1 &     # rerun to resume; finished runs are skipped
+#   train/zoo/score_runs.py runs/recipes/*/*                          # the table (also run at the end)
+#
+# STEPS is today's recipe's step count at batch 2; a variant with batch 4 gets half the steps (same CPU time).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+STEPS=${STEPS:-3000}
+TASKS=${TASKS:-"edges2handbags maps-aerial2map"}
+#: name|settings for train_task.sh (the task's shipped decoder is added per task below)
+VARIANTS=(
+  "today|BATCH_SIZE=2"
+  "batch4|BATCH_SIZE=4 HALF_STEPS=1"
+  "lsgan|BATCH_SIZE=2 EXTRA_ARGS=--gan_mode=lsgan"
+  "ema|BATCH_SIZE=2 EXTRA_ARGS=--use_ema"
+)
+
+run_variant() {
+  local task=$1 entry=$2 name settings steps upsampling run_dir
+  name=${entry%%|*}
+  settings=${entry#*|}
+  steps=$STEPS
+  [[ $settings == *HALF_STEPS=1* ]] && steps=$((STEPS / 2))
+  upsampling=$(grep -o '"upsampling": "[a-z]*"' "model_zoo/$task/config.json" | cut -d'"' -f4)
+  run_dir=runs/recipes/$name/$task
+  if [ -f "$run_dir/model.safetensors" ]; then
+    echo "$task $name: trained already"
+    return
+  fi
+  echo "$(date -u +%FT%TZ) $task $name: training ($settings STEPS=$steps)"
+  local start=$SECONDS
+  env $settings UPSAMPLING="${upsampling:-transposed}" STEPS=$steps RUNS_DIR=runs/recipes/$name EXPORT=no \
+    train/zoo/train_task.sh "$task" || echo "$task $name: failed, see $run_dir/log.txt"
+  echo $((SECONDS - start)) > "$run_dir/train_seconds.txt"
+}
+
+lane() {
+  for job in "$@"; do
+    run_variant "${job%% *}" "${job#* }"
+  done
+}
+
+JOBS=()
+for task in $TASKS; do
+  for variant in "${VARIANTS[@]}"; do
+    JOBS+=("$task $variant")
+  done
+done
+HALF=$(((${#JOBS[@]} + 1) / 2))
+lane "${JOBS[@]:0:$HALF}" &
+lane "${JOBS[@]:$HALF}" &
+wait
+.venv/bin/python train/zoo/score_runs.py runs/recipes/*/*

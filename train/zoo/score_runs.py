@@ -1,0 +1,61 @@
+"""Score finished train.py runs of zoo tasks on their eval split, as a markdown table (docs/zoo.md's recipe table).
+
+    python train/zoo/score_runs.py runs/recipes/*/*          # each RUN_DIR is OUTPUT_DIR of a train.py run
+    python train/zoo/score_runs.py --shipped edges2handbags  # the shipped model_zoo folder, for comparison
+
+The task comes from the run's recorded arguments; the time from train_seconds.txt (compare_recipes.sh writes it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from pix2pix_hub.models import Pix2PixGenerator
+from pix2pix_hub.tasks import get_task
+from pix2pix_hub.training.checkpoints import latest_checkpoint, read_checkpoint_state
+from pix2pix_hub.zoo import evaluate_task
+
+COLUMNS = ("l1", "psnr", "ssim", "detail_ratio", "colour_ratio")
+
+
+def run_facts(run_dir: Path) -> dict:
+    """Task, steps, batch size and recipe flags of a run, from its last checkpoint's recorded arguments."""
+    checkpoint = latest_checkpoint(run_dir / "checkpoints")
+    args = read_checkpoint_state(checkpoint)["args"] if checkpoint else {}
+    seconds = run_dir / "train_seconds.txt"
+    return {
+        "task": args.get("task"),
+        "steps": args.get("max_train_steps"),
+        "batch": args.get("batch_size"),
+        "minutes": round(int(seconds.read_text()) / 60, 1) if seconds.is_file() else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dirs", nargs="*", type=Path)
+    parser.add_argument("--shipped", nargs="*", default=[], help="Also score these tasks' model_zoo folders.")
+    parser.add_argument("--max_samples", type=int, default=100, help="Held-out pairs per dataset.")
+    args = parser.parse_args()
+    rows = []
+    for name in args.shipped:
+        task = get_task(name)
+        rows.append(({"task": name, "steps": "shipped", "batch": "", "minutes": ""}, "shipped", task.zoo_dir))
+    for run_dir in args.run_dirs:
+        if (run_dir / "model.safetensors").is_file():
+            rows.append((run_facts(run_dir), run_dir.parent.name, run_dir))
+    print("| task | recipe | steps x batch | minutes | " + " | ".join(COLUMNS) + " |")
+    print("|---|---|---|---|" + "---|" * len(COLUMNS))
+    for facts, recipe, folder in rows:
+        metrics = evaluate_task(Pix2PixGenerator.from_pretrained(folder), facts["task"], args.max_samples)["all"]
+        steps = f"{facts['steps']} x {facts['batch']}" if facts["batch"] else facts["steps"]
+        values = " | ".join(f"{metrics[key]:.3f}" if key in metrics else "-" for key in COLUMNS)
+        print(f"| {facts['task']} | {recipe} | {steps} | {facts['minutes'] or ''} | {values} |", flush=True)
+        if recipe != "shipped":
+            (folder / "scores.json").write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
