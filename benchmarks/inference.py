@@ -4,7 +4,7 @@ with every backend and precision this CPU offers and with `backend="auto"`, meas
 (interleaved rounds, medians), with each variant's peak memory and PSNR against fp32 eager (capped at 100 dB, as
 `pix2pix_hub.evaluation.metrics` caps it).
 
-    nice python benchmarks/inference.py [--images 32] [--rounds 3] [--ngf 64] [--batch-size 8]
+    nice python benchmarks/inference.py [--images 32] [--rounds 3] [--ngf 64] [--batch-size 8] [--threads N]
 
 The last line is `speedup: <auto pipeline images/s / plain fp32 eager batch 1 images/s>`.
 """
@@ -104,7 +104,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
     parser.add_argument("--ngf", type=int, default=64, help="generator width (64 = the paper's)")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pipeline batch size")
+    parser.add_argument(
+        "--threads", type=int, help="CPU threads for every variant (default: torch's; 1 is steadier on a busy machine)"
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)  # the graph runtimes take torch's count (pix2pix_hub.backends)
 
     torch.manual_seed(0)
     generator = Pix2PixGenerator(ngf=args.ngf).eval()
