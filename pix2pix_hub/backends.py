@@ -152,18 +152,18 @@ def make_runner(name: str, generator: Pix2PixGenerator, device: torch.device, bf
 
 @dataclass
 class Choice:
-    """What "auto" took and the ms per image it measured for each candidate by batch size (empty when there was
-    no choice to make)."""
+    """What "auto" took, with the ms per image it measured for each candidate at `batch_size` (no timings when
+    there was no choice to make)."""
 
     runner: Runner
-    timings: dict[str, dict[int, float]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    batch_size: int | None = None
 
     def describe(self) -> str:
-        measured = "; ".join(
-            f"{label} " + ", ".join(f"{ms:.0f} ms/img at batch {size}" for size, ms in per_size.items())
-            for label, per_size in self.timings.items()
-        )
-        return f"{self.runner.label}" + (f" (measured: {measured})" if measured else "")
+        if not self.timings:
+            return self.runner.label
+        measured = ", ".join(f"{label} {ms:.0f} ms/img" for label, ms in self.timings.items())
+        return f"{self.runner.label} (measured at batch {self.batch_size}: {measured})"
 
 
 def candidates(device: torch.device) -> list[str]:
@@ -175,22 +175,18 @@ def candidates(device: torch.device) -> list[str]:
     return ["torch", graph] if graph else ["torch"]
 
 
-def measure(runners: list[Runner], batch: torch.Tensor, repeats: int = 2) -> dict[str, dict[int, float]]:
-    """ms per image of each runner (by label) on `batch` and, when it is a batch, on its first image alone: a
-    warm-up call (shape-specific compilation), then the best of `repeats` timed calls, taken in turns so that
-    other load on the machine falls on every runner alike."""
-    timings: dict[str, dict[int, float]] = {runner.label: {} for runner in runners}
-    for sample in (batch, batch[:1]) if batch.shape[0] > 1 else (batch,):
+def measure(runners: list[Runner], batch: torch.Tensor, repeats: int = 2) -> dict[str, float]:
+    """ms per image of each runner (by label) on `batch`: a warm-up call (shape-specific compilation), then the
+    best of `repeats` timed calls, taken in turns so that other load on the machine falls on every runner alike."""
+    for runner in runners:
+        runner(batch)
+    best = {runner.label: float("inf") for runner in runners}
+    for _ in range(repeats):
         for runner in runners:
-            runner(sample)
-        for _ in range(repeats):
-            for runner in runners:
-                start = time.perf_counter()
-                runner(sample)
-                ms = 1000 * (time.perf_counter() - start) / sample.shape[0]
-                per_size = timings[runner.label]
-                per_size[sample.shape[0]] = min(per_size.get(sample.shape[0], float("inf")), ms)
-    return timings
+            start = time.perf_counter()
+            runner(batch)
+            best[runner.label] = min(best[runner.label], 1000 * (time.perf_counter() - start) / batch.shape[0])
+    return best
 
 
 def _fingerprint(generator: torch.nn.Module) -> tuple:
@@ -214,7 +210,7 @@ class _GeneratorCache:
         self.fingerprint = _fingerprint(generator)
         self.content = _content(generator)
         self.graph_runners: dict[tuple[str, bool], Runner] = {}
-        self.choices: dict[tuple[str, bool], tuple[str, dict[str, dict[int, float]]]] = {}
+        self.choices: dict[tuple[str, bool], tuple[str, dict[str, float], int | None]] = {}
 
     def refresh(self, generator: torch.nn.Module) -> None:
         fingerprint = _fingerprint(generator)
@@ -244,8 +240,8 @@ def _cache_for(generator: torch.nn.Module) -> _GeneratorCache:
 def resolve_runner(
     generator: Pix2PixGenerator, device: torch.device, backend: str, bf16: bool, batch: torch.Tensor
 ) -> Choice:
-    """The runner for `backend` ("auto": the fastest candidate on `batch` and its first image, measured once per
-    generator, device and precision), built once and reused while the generator's weights stay the same."""
+    """The runner for `backend` ("auto": the fastest candidate on `batch`, measured once per generator, device and
+    precision), built once and reused while the generator's weights stay the same."""
     check_backend(backend, device)
     cache = _cache_for(generator)
     with cache.lock:
@@ -267,18 +263,18 @@ def resolve_runner(
         if key not in cache.choices:
             names = candidates(device)
             if len(names) == 1:
-                cache.choices[key] = (names[0], {})
+                cache.choices[key] = (names[0], {}, None)
             else:
-                # One choice for single images and batches alike, so an image's output does not depend on what it
-                # was batched with; scored on both, as torch's bf16 transposed convolutions run 3x slower per image
-                # at batch 1 on AMX.
+                # Timed at the first batch's size, which says how this process batches (the Space: one request;
+                # folders: 8); the winner differs (on AMX torch bf16 is fastest at 8, 3x slower per image at 1).
+                # One choice for every later batch, so an image's output does not depend on what it is batched with.
                 runners = [build(name) for name in names]
                 timings = measure(runners, batch)
-                fastest = min(runners, key=lambda r: sum(timings[r.label].values()))
-                cache.choices[key] = (fastest.backend, timings)
-                logger.info("backend auto: %s", Choice(fastest, timings).describe())
-        name, timings = cache.choices[key]
-        return Choice(build(name), timings)
+                fastest = min(runners, key=lambda r: timings[r.label])
+                cache.choices[key] = (fastest.backend, timings, batch.shape[0])
+                logger.info("backend auto: %s", Choice(fastest, timings, batch.shape[0]).describe())
+        name, timings, batch_size = cache.choices[key]
+        return Choice(build(name), timings, batch_size)
 
 
 __all__ = [

@@ -75,8 +75,8 @@ class Pix2PixPipeline:
     the paper's test time (dropout on, batch statistics, batch size 1) with an optional `seed`.
     Speed: batches of same-size inputs, bf16 where the hardware runs it natively (`precision="auto"`), and
     `backend="auto"`, which times torch (channels_last, autocast) against OpenVINO (or onnxruntime) on the CPU
-    once (on the first batch and its first image) and keeps the faster; `backend_used` then says which it took.
-    Paper mode always runs on torch.
+    once (on the first batch) and keeps the faster; `backend_used` then says which it took. Paper mode always
+    runs on torch.
     """
 
     def __init__(
