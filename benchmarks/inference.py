@@ -1,29 +1,38 @@
 """Inference speed of the paper's generator at 256x256 on this machine: plain fp32 eager batch 1 (what
-pytorch-CycleGAN-and-pix2pix's test.py does) against `Pix2PixPipeline` on a folder of 32 images, measured
-side by side in one run (interleaved rounds, medians), with peak memory and the pipeline's PSNR against fp32
-(capped at 100 dB, as `pix2pix_hub.evaluation.metrics` caps it).
+pytorch-CycleGAN-and-pix2pix's test.py does) against `Pix2PixPipeline.translate_folder` on a folder of 32 images
+with every backend and precision this CPU offers and with `backend="auto"`, measured side by side in one run
+(interleaved rounds, medians), with each variant's peak memory and PSNR against fp32 eager (capped at 100 dB, as
+`pix2pix_hub.evaluation.metrics` caps it).
 
-    python benchmarks/inference.py [--images 32] [--rounds 3] [--ngf 64]
+    nice python benchmarks/inference.py [--images 32] [--rounds 3] [--ngf 64] [--batch-size 8] [--threads N]
 
-The last line is `speedup: <pipeline images/s / eager images/s>`.
+The last line is `speedup: <auto pipeline images/s / plain fp32 eager batch 1 images/s>`.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import os
 import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from pix2pix_hub import Pix2PixGenerator, Pix2PixPipeline
+from pix2pix_hub.backends import BF16_BACKENDS, GRAPH_BACKENDS, backend_installed
+from pix2pix_hub.defaults import DEFAULT_BATCH_SIZE
 from pix2pix_hub.evaluation.metrics import image_metrics
+from pix2pix_hub.hardware import bf16_is_fast, cpu_features
 from pix2pix_hub.images import load_image, pil_to_tensor, tensor_to_uint8
-from pix2pix_hub.pipeline import DEFAULT_BATCH_SIZE, bf16_is_fast
+
+CLEAR_REFS = Path("/proc/self/clear_refs")
+STATUS = Path("/proc/self/status")
 
 
 def draw_inputs(folder: Path, count: int, size: int = 256) -> list[Path]:
@@ -53,54 +62,115 @@ def to_batch(images: list[np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255
 
 
+def reset_peak_memory() -> bool:
+    """Restart the kernel's resident-memory high-water mark (Linux), so each variant's own peak can be read."""
+    try:
+        CLEAR_REFS.write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory since the last reset (VmHWM), else since it started (ru_maxrss)."""
+    if STATUS.is_file():
+        for line in STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pipeline_variants(generator: Pix2PixGenerator, batch_size: int) -> dict[str, Pix2PixPipeline]:
+    """Every backend and precision worth measuring here (bf16 only where it is native), then auto."""
+    native_bf16 = bf16_is_fast(torch.device("cpu"))
+    variants = {}
+    for backend in ("torch", *GRAPH_BACKENDS):
+        if not backend_installed(backend):
+            print(f"({backend} not installed: not measured)")
+            continue
+        for precision in ("fp32", "bf16") if native_bf16 and backend in BF16_BACKENDS else ("fp32",):
+            name = f"{backend} {precision}, batch {batch_size}"
+            variants[name] = Pix2PixPipeline(
+                generator, device="cpu", precision=precision, batch_size=batch_size, backend=backend
+            )
+    variants[f"auto, batch {batch_size}"] = Pix2PixPipeline(generator, device="cpu", batch_size=batch_size)
+    if batch_size != 1:  # a copy of the model, so auto measures afresh, as in a process that translates one by one
+        variants["auto, batch 1"] = Pix2PixPipeline(copy.deepcopy(generator), device="cpu", batch_size=1)
+    return variants
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=32, help="images in the folder")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
     parser.add_argument("--ngf", type=int, default=64, help="generator width (64 = the paper's)")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pipeline batch size")
+    parser.add_argument(
+        "--threads", type=int, help="CPU threads for every variant (default: torch's; 1 is steadier on a busy machine)"
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)  # the graph runtimes take torch's count (pix2pix_hub.backends)
 
     torch.manual_seed(0)
     generator = Pix2PixGenerator(ngf=args.ngf).eval()
-    pipe = Pix2PixPipeline(generator, device="cpu", batch_size=args.batch_size)
     reference = Pix2PixGenerator(ngf=args.ngf).eval()
     reference.load_state_dict(generator.state_dict())
-
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, cpu capability "
-        f"{torch.backends.cpu.get_cpu_capability()}, native bf16: {bf16_is_fast(torch.device('cpu'))}"
-    )
+    print(f"cpu: {cpu_features().describe()}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.2f}")
     print(f"generator ngf={args.ngf}: {sum(p.numel() for p in generator.parameters()):,} parameters, 256x256 inputs")
+
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "in").mkdir()
         paths = draw_inputs(Path(tmp) / "in", args.images)
-        eager_batch1(reference, paths[:2])  # warm-up both
-        pipe.translate_folder(paths[:4], Path(tmp) / "warm", progress=False)
+        variants = pipeline_variants(generator, args.batch_size)
+        runs: dict[str, Callable[[], list[np.ndarray]]] = {
+            "plain fp32 eager, batch 1": lambda: eager_batch1(reference, paths)
+        }
+        for name, pipe in variants.items():
+            out = Path(tmp) / name.replace(" ", "_").replace(",", "")
 
-        eager_s, pipe_s = [], []
+            def run(pipe: Pix2PixPipeline = pipe, out: Path = out) -> list[np.ndarray]:
+                return [np.asarray(load_image(p)) for p in pipe.translate_folder(paths, out, progress=False)]
+
+            runs[name] = run
+        first_call = {}
+        for name, run in runs.items():  # warm-up: conversions, auto's one measurement, kernel selection
+            start = time.perf_counter()
+            run()
+            first_call[name] = time.perf_counter() - start
+
+        seconds: dict[str, list[float]] = {name: [] for name in runs}
+        peaks: dict[str, float] = {}
+        outputs: dict[str, list[np.ndarray]] = {}
+        tracked = reset_peak_memory()
         for _ in range(args.rounds):
-            start = time.perf_counter()
-            expected = eager_batch1(reference, paths)
-            eager_s.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            written = pipe.translate_folder(paths, Path(tmp) / "out", progress=False)
-            pipe_s.append(time.perf_counter() - start)
-        got = [np.asarray(load_image(p)) for p in written]
+            for name, run in runs.items():
+                reset_peak_memory()
+                start = time.perf_counter()
+                outputs[name] = run()
+                seconds[name].append(time.perf_counter() - start)
+                peaks[name] = max(peaks.get(name, 0.0), peak_memory_mb())
 
-    eager_ips = args.images / statistics.median(eager_s)
-    pipe_ips = args.images / statistics.median(pipe_s)
-    quality = float(image_metrics(to_batch(got), to_batch(expected))["psnr"].min())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    precision = "bf16 autocast" if pipe.use_bf16 else "fp32"
-    print(f"plain fp32 eager, batch 1:          {eager_ips:6.2f} img/s  ({1000 / eager_ips:6.1f} ms/img)")
-    print(
-        f"Pix2PixPipeline ({precision}, channels_last, batch {args.batch_size}, folder incl. PNG I/O): "
-        f"{pipe_ips:6.2f} img/s  ({1000 / pipe_ips:6.1f} ms/img)"
-    )
-    print(f"pipeline output vs fp32 eager: min PSNR over {args.images} images {quality:.1f} dB")
-    print(f"peak resident memory of this process: {peak_mb:.0f} MB")
-    print(f"speedup: {pipe_ips / eager_ips:.2f}")
+    baseline = "plain fp32 eager, batch 1"
+    ips = {name: args.images / statistics.median(s) for name, s in seconds.items()}
+    memory = "peak resident MB while it ran" if tracked else "peak resident MB of the process so far"
+    print(f"{'variant':34s} {'img/s':>7s} {'ms/img':>8s} {'x eager':>8s} {'PSNR dB':>8s} {'MB':>6s}  ({memory})")
+    for name in runs:
+        quality = float(image_metrics(to_batch(outputs[name]), to_batch(outputs[baseline]))["psnr"].min())
+        print(
+            f"{name:34s} {ips[name]:7.2f} {1000 / ips[name]:8.1f} {ips[name] / ips[baseline]:8.2f} "
+            f"{quality:8.1f} {peaks[name]:6.0f}"
+        )
+    print(f"folder translation includes PNG decoding and encoding; {args.images} images, {args.rounds} rounds")
+    for name, pipe in variants.items():
+        if name.startswith("auto"):
+            print(
+                f"{name}: first call (conversion, one measurement) {first_call[name]:.1f} s; "
+                f"backend chosen: {pipe.backend_choice.describe()}"
+            )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    print(f"speedup: {ips[f'auto, batch {args.batch_size}'] / ips[baseline]:.2f}")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .backends import Choice, check_backend, resolve_runner, torch_runner
 from .defaults import DEFAULT_BATCH_SIZE
 from .errors import Pix2PixHubError
+from .hardware import bf16_is_fast
 from .images import IMAGE_EXTENSIONS, ImageLike, list_images, load_image, pil_to_tensor, tensor_to_pil, tensor_to_uint8
 from .models import Pix2PixGenerator
 from .outputs import plan_outputs
@@ -44,15 +46,6 @@ def pad_to_multiple(batch: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(batch, (0, pad_w, 0, pad_h), mode=mode)
 
 
-def bf16_is_fast(device: torch.device) -> bool:
-    """bf16 pays on CUDA and on CPUs with native bf16 (AVX512-BF16 / AMX); elsewhere it is emulated and slow."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        return bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
-    return False
-
-
 @contextlib.contextmanager
 def paper_mode(model: torch.nn.Module, seed: int | None) -> Iterator[None]:
     """The paper's test-time behaviour: dropout on and batch norm on batch statistics, without touching the saved
@@ -80,8 +73,10 @@ class Pix2PixPipeline:
     Inputs of any size are padded to a multiple of the U-Net's `min_input_size` and cropped back. Deterministic
     mode (the default) uses eval mode: dropout off, batch norm on running statistics. `mode="paper"` reproduces
     the paper's test time (dropout on, batch statistics, batch size 1) with an optional `seed`.
-    Speed: channels_last memory, batches of same-size inputs, inference mode, and bf16 autocast where the
-    hardware runs it natively (`precision="auto"`).
+    Speed: batches of same-size inputs, bf16 where the hardware runs it natively (`precision="auto"`), and
+    `backend="auto"`, which times torch (channels_last, autocast) against OpenVINO (or onnxruntime) on the CPU
+    once (on the first batch) and keeps the faster; `backend_used` then says which it took. Paper mode always
+    runs on torch.
     """
 
     def __init__(
@@ -90,13 +85,24 @@ class Pix2PixPipeline:
         device: str | torch.device | None = None,
         precision: str = "auto",
         batch_size: int = DEFAULT_BATCH_SIZE,
+        backend: str = "auto",
     ):
         if precision not in ("auto", "fp32", "bf16"):
             raise Pix2PixHubError(f"precision must be auto, fp32 or bf16, got {precision!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        check_backend(backend, self.device)
         self.generator = generator.to(self.device, memory_format=torch.channels_last).eval()
         self.use_bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast(self.device))
         self.batch_size = batch_size
+        self.backend = backend
+        #: what deterministic mode ran on last, with auto's measurements; None before the first call
+        self.backend_choice: Choice | None = None
+
+    @property
+    def backend_used(self) -> str | None:
+        """The backend and precision deterministic mode runs on ("openvino bf16", "torch fp32", ...); None until
+        the first deterministic call when `backend="auto"` still has to measure."""
+        return self.backend_choice.runner.label if self.backend_choice else None
 
     @classmethod
     def from_pretrained(cls, model: str | os.PathLike, **kwargs: Any) -> Pix2PixPipeline:
@@ -118,14 +124,15 @@ class Pix2PixPipeline:
             return image.float()
         return pil_to_tensor(load_image(image, channels=self.in_channels))
 
-    @torch.inference_mode()
-    def _forward(self, batch: torch.Tensor) -> torch.Tensor:
+    def _forward(self, batch: torch.Tensor, mode: str = "deterministic") -> torch.Tensor:
         height, width = batch.shape[-2:]
         x = pad_to_multiple(batch.to(self.device), self.generator.min_input_size)
-        x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_bf16):
-            y = self.generator(x)
-        return y[..., :height, :width].float().contiguous()
+        if mode == "paper":  # dropout and batch statistics: only torch runs the generator in training mode
+            y = torch_runner(self.generator, self.device, self.use_bf16)(x)
+        else:
+            self.backend_choice = resolve_runner(self.generator, self.device, self.backend, self.use_bf16, x)
+            y = self.backend_choice.runner(x)
+        return y[..., :height, :width].contiguous()
 
     def __call__(
         self,
@@ -158,7 +165,7 @@ class Pix2PixPipeline:
         if mode == "paper":  # batch size 1, as in the paper, so batch statistics are the image's own
             with paper_mode(self.generator, seed):
                 for i, t in enumerate(tensors):
-                    outputs[i] = self._forward(t[None])[0]
+                    outputs[i] = self._forward(t[None], mode)[0]
             return outputs  # type: ignore[return-value]
         by_shape: dict[tuple, list[int]] = {}
         for i, t in enumerate(tensors):
@@ -240,4 +247,12 @@ def image_grid(rows: Sequence[Sequence[Image.Image]]) -> Image.Image:
     return make_image_grid(flat, rows=len(rows), cols=len(rows[0]))
 
 
-__all__ = ["Pix2PixPipeline", "expand_inputs", "image_grid", "pad_to_multiple", "paper_mode", "resolve_model_source"]
+__all__ = [
+    "Pix2PixPipeline",
+    "bf16_is_fast",
+    "expand_inputs",
+    "image_grid",
+    "pad_to_multiple",
+    "paper_mode",
+    "resolve_model_source",
+]

@@ -14,8 +14,8 @@ from pix2pix_hub.pipeline import pad_to_multiple
 
 @pytest.fixture
 def pipe() -> Pix2PixPipeline:
-    torch.manual_seed(0)
-    return Pix2PixPipeline(Pix2PixGenerator(ngf=8, num_downs=6), precision="fp32")
+    torch.manual_seed(0)  # exact fp32 torch: the backends have their own tests (test_backends.py)
+    return Pix2PixPipeline(Pix2PixGenerator(ngf=8, num_downs=6), precision="fp32", backend="torch")
 
 
 def test_output_has_the_input_size_for_any_size(pipe):

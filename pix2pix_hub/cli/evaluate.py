@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..defaults import DIRECTIONS
+from ..defaults import BACKEND_CHOICES, DIRECTIONS
 from ..tasks import TASKS
 
 
@@ -29,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--segmenter", help="FCN-score segmenter folder or Hub id (default: the bundled one)")
     parser.add_argument("--save-images", help="also write every output as OUT_IMAGES/<name>.png")
     parser.add_argument("--paper-mode", action="store_true", help="dropout and batch statistics at test time")
+    parser.add_argument("--backend", choices=BACKEND_CHOICES, default="auto", help="inference backend (see translate)")
     parser.add_argument("-o", "--output", required=True, help="folder for metrics.json and index.html")
     parser.set_defaults(func=run)
 
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         segmenter=args.segmenter,
         max_images=args.max_images,
         mode="paper" if args.paper_mode else "deterministic",
+        backend=args.backend,
     )
     print(json.dumps(metrics, indent=2))
     print(f"wrote {Path(args.output) / 'metrics.json'} and {Path(args.output) / 'index.html'}")

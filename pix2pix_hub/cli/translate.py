@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..defaults import DEFAULT_BATCH_SIZE
+from ..defaults import BACKEND_CHOICES, DEFAULT_BATCH_SIZE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for --paper-mode's dropout")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    parser.add_argument(
+        "--backend", choices=BACKEND_CHOICES, default="auto", help="inference backend (auto: the fastest, timed once)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -33,10 +36,13 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import Pix2PixPipeline, expand_inputs
 
     files = expand_inputs(args.inputs)
-    pipe = Pix2PixPipeline.from_pretrained(args.model, device=args.device, batch_size=args.batch_size)
+    pipe = Pix2PixPipeline.from_pretrained(
+        args.model, device=args.device, batch_size=args.batch_size, backend=args.backend
+    )
     written = pipe.translate_folder(
         files, args.output, mode="paper" if args.paper_mode else "deterministic", seed=args.seed
     )
+    print(f"backend: {pipe.backend_choice.describe() if pipe.backend_choice else 'torch (paper mode)'}")
     print(f"wrote {len(written)} images to {args.output}")
     skipped = len(set(files)) - len(written)
     if skipped:

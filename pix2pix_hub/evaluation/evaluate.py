@@ -92,6 +92,7 @@ def evaluate(
     segmenter: str | os.PathLike | None = None,
     max_images: int | None = None,
     mode: str = "deterministic",
+    backend: str = "auto",
     progress: bool = True,
 ) -> dict[str, Any]:
     """Score `model` (folder, Hub id or task name) or, with `real=True`, the real targets on one split.
@@ -120,7 +121,7 @@ def evaluate(
     if kind in ("fcn", "labels") and palette is None:
         raise Pix2PixHubError(f"task {task_obj.name} needs a palette for its {kind!r} evaluation")
 
-    pipe = None if real else Pix2PixPipeline.from_pretrained(model, batch_size=batch_size)
+    pipe = None if real else Pix2PixPipeline.from_pretrained(model, batch_size=batch_size, backend=backend)
     fcn = None
     if kind == "fcn" and segmenter is None and not default_segmenter_dir(palette).is_dir():
         warnings.warn(

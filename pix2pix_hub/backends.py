@@ -1,0 +1,292 @@
+"""Inference backends for a generator in deterministic eval mode: torch (channels_last, bf16 autocast where native),
+OpenVINO and onnxruntime, and `backend="auto"`, which times them once on the first batch and keeps the fastest.
+
+Every backend takes and returns (N, C, H, W) float32 tensors in [-1, 1] with H and W multiples of the generator's
+`min_input_size`; batch, height and width are dynamic. Graph runtimes use as many threads as torch is set to when
+they are built (`torch.set_num_threads`; the Space serves with one). Converted graphs are cached per generator and rebuilt only
+when its weights change, so "auto" measures at most once per model, precision and device in a process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .defaults import BACKEND_CHOICES
+from .errors import Pix2PixHubError
+from .hardware import cpu_features
+from .models import Pix2PixGenerator
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = tuple(name for name in BACKEND_CHOICES if name != "auto")
+#: graph runtimes in the order "auto" considers them: it times torch against the first one installed
+GRAPH_BACKENDS = ("openvino", "onnxruntime")
+#: backends with bf16 kernels; onnxruntime's CPU provider has no bf16 convolutions, so it always runs fp32
+BF16_BACKENDS = ("torch", "openvino")
+#: how to install each graph runtime (openvino is a dependency; onnxruntime comes with the onnx extra)
+BACKEND_INSTALL = {"openvino": "pip install openvino", "onnxruntime": "pip install 'pix2pix_hub[onnx]'"}
+
+
+@dataclass
+class Runner:
+    """One backend, ready to run: `run` maps a padded (N, C, H, W) float32 batch to the generator's output."""
+
+    backend: str
+    bf16: bool
+    run: Callable[[torch.Tensor], torch.Tensor]
+
+    @property
+    def label(self) -> str:
+        """What runs, for logs and benchmarks: "openvino bf16", "torch fp32", ..."""
+        return f"{self.backend} {'bf16' if self.bf16 else 'fp32'}"
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.run(batch)
+
+
+def backend_installed(name: str) -> bool:
+    """Whether the package a backend needs can be imported (torch always can)."""
+    return name == "torch" or importlib.util.find_spec(name) is not None
+
+
+def check_backend(name: str, device: torch.device) -> None:
+    """Reject an unknown backend, a graph backend off the CPU, or one whose package is missing, naming the fix."""
+    if name not in BACKEND_CHOICES:
+        raise Pix2PixHubError(f"backend must be one of {', '.join(BACKEND_CHOICES)}, got {name!r}")
+    if name in GRAPH_BACKENDS and device.type != "cpu":
+        raise Pix2PixHubError(f"backend {name!r} runs on the CPU only; use backend 'torch' or 'auto' on {device}")
+    if name in GRAPH_BACKENDS and not backend_installed(name):
+        raise Pix2PixHubError(f"backend {name!r} needs its package: {BACKEND_INSTALL[name]}")
+
+
+def amx_bf16_is_wrong(generator: Pix2PixGenerator, batch: torch.Tensor) -> bool:
+    """oneDNN's AMX bf16 convolution (torch 2.13) returns garbage or NaN for the bottleneck's 4x4 stride-2
+    convolution when its input is 2 pixels wide and taller than that: a padded width of exactly
+    `min_input_size` and a larger height (found on Sapphire Rapids by tests/test_backends.py's tall narrow shape)."""
+    height, width = batch.shape[-2:]
+    return batch.device.type == "cpu" and cpu_features().amx and width == generator.min_input_size < height
+
+
+def torch_runner(generator: Pix2PixGenerator, device: torch.device, bf16: bool) -> Runner:
+    """Eager torch in eval mode: channels_last memory (oneDNN's fast layout), inference mode, bf16 autocast
+    (fp32 for the batch shapes `amx_bf16_is_wrong` names)."""
+    generator.to(device, memory_format=torch.channels_last)
+
+    @torch.inference_mode()
+    def run(batch: torch.Tensor) -> torch.Tensor:
+        x = batch.to(device).contiguous(memory_format=torch.channels_last)
+        autocast = bf16 and not amx_bf16_is_wrong(generator, x)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+            return generator(x).float().contiguous()
+
+    return Runner("torch", bf16, run)
+
+
+def _example_input(generator: Pix2PixGenerator) -> torch.Tensor:
+    # Twice the minimum size: at exactly the minimum the bottleneck is 1x1 and tracing may specialise on it.
+    side = 2 * generator.min_input_size
+    return torch.zeros(1, generator.down_blocks[0].conv.in_channels, side, side)
+
+
+def openvino_runner(generator: Pix2PixGenerator, bf16: bool) -> Runner:
+    """OpenVINO on the CPU: the generator converted in memory with dynamic batch, height and width; bf16 through
+    the plugin's inference-precision hint (AMX or AVX512-BF16 kernels), fp32 otherwise."""
+    import openvino as ov
+
+    example = _example_input(generator)
+    with torch.no_grad():
+        model = ov.convert_model(
+            generator.eval(), example_input=example, input=[ov.PartialShape([-1, example.shape[1], -1, -1])]
+        )
+    config = {"INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
+    compiled = ov.Core().compile_model(model, "CPU", config)
+
+    def run(batch: torch.Tensor) -> torch.Tensor:
+        # A request per call: requests are not thread-safe, and the Space calls from several workers.
+        result = compiled.create_infer_request().infer([batch.detach().cpu().numpy()])
+        return torch.from_numpy(result[0])
+
+    return Runner("openvino", bf16, run)
+
+
+def onnxruntime_runner(generator: Pix2PixGenerator) -> Runner:
+    """onnxruntime's CPU provider on the generator exported by `pix2pix_hub.onnx_export`, in fp32."""
+    import onnxruntime as ort
+
+    from .onnx_export import export_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_onnx(generator, Path(tmp) / "generator.onnx")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        session = ort.InferenceSession(path.read_bytes(), options, providers=["CPUExecutionProvider"])
+
+    def run(batch: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(session.run(None, {"input": batch.detach().cpu().numpy()})[0])
+
+    return Runner("onnxruntime", False, run)
+
+
+def make_runner(name: str, generator: Pix2PixGenerator, device: torch.device, bf16: bool) -> Runner:
+    """Build one backend for `generator` (uncached; `resolve_runner` caches); `bf16` where the backend has it."""
+    check_backend(name, device)
+    bf16 = bf16 and name in BF16_BACKENDS
+    if name == "torch":
+        return torch_runner(generator, device, bf16)
+    if name == "openvino":
+        return openvino_runner(generator, bf16)
+    if name == "onnxruntime":
+        return onnxruntime_runner(generator)
+    raise Pix2PixHubError(f"backend {name!r} is chosen by resolve_runner, not built")
+
+
+@dataclass
+class Choice:
+    """What "auto" took, with the ms per image it measured for each candidate at `batch_size` (no timings when
+    there was no choice to make)."""
+
+    runner: Runner
+    timings: dict[str, float] = field(default_factory=dict)
+    batch_size: int | None = None
+
+    def describe(self) -> str:
+        if not self.timings:
+            return self.runner.label
+        measured = ", ".join(f"{label} {ms:.0f} ms/img" for label, ms in self.timings.items())
+        return f"{self.runner.label} (measured at batch {self.batch_size}: {measured})"
+
+
+def candidates(device: torch.device) -> list[str]:
+    """What "auto" compares: torch, and on the CPU the first installed graph runtime (OpenVINO before
+    onnxruntime, which was slower on every CPU measured and costs seconds to export)."""
+    if device.type != "cpu":
+        return ["torch"]
+    graph = next((name for name in GRAPH_BACKENDS if backend_installed(name)), None)
+    return ["torch", graph] if graph else ["torch"]
+
+
+def measure(runners: list[Runner], batch: torch.Tensor, repeats: int = 2) -> dict[str, float]:
+    """ms per image of each runner (by label) on `batch`: a warm-up call (shape-specific compilation), then the
+    best of `repeats` timed calls, taken in turns so that other load on the machine falls on every runner alike."""
+    for runner in runners:
+        runner(batch)
+    best = {runner.label: float("inf") for runner in runners}
+    for _ in range(repeats):
+        for runner in runners:
+            start = time.perf_counter()
+            runner(batch)
+            best[runner.label] = min(best[runner.label], 1000 * (time.perf_counter() - start) / batch.shape[0])
+    return best
+
+
+def _fingerprint(generator: torch.nn.Module) -> tuple:
+    """Changes whenever a weight or buffer is replaced or written in place (torch's version counters)."""
+    tensors = [*generator.parameters(), *generator.buffers()]
+    return tuple((t.data_ptr(), t._version) for t in tensors)
+
+
+def _content(generator: torch.nn.Module) -> torch.Tensor:
+    """Sums of every weight and buffer: tells a real change from a write that restored the same values (paper
+    mode restores the batch-norm statistics after each call, which bumps their version counters)."""
+    with torch.no_grad():
+        return torch.stack([t.double().sum() for t in [*generator.parameters(), *generator.buffers()]])
+
+
+class _GeneratorCache:
+    """Built runners and auto's choices for one generator, valid while its weights are unchanged."""
+
+    def __init__(self, generator: torch.nn.Module):
+        self.lock = threading.Lock()
+        self.fingerprint = _fingerprint(generator)
+        self.content = _content(generator)
+        self.graph_runners: dict[tuple[str, bool], Runner] = {}
+        self.choices: dict[tuple[str, bool], tuple[str, dict[str, float], int | None]] = {}
+
+    def refresh(self, generator: torch.nn.Module) -> None:
+        fingerprint = _fingerprint(generator)
+        if fingerprint == self.fingerprint:
+            return
+        content = _content(generator)
+        if not torch.equal(content, self.content):
+            self.graph_runners.clear()
+            self.choices.clear()
+        self.fingerprint, self.content = fingerprint, content
+
+
+# Keyed weakly by the generator, so a dropped model frees its converted graphs; a cached Runner never holds the
+# generator itself (graph runtimes copy the weights), or the entry would keep its own key alive.
+_CACHES: weakref.WeakKeyDictionary[torch.nn.Module, _GeneratorCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _cache_for(generator: torch.nn.Module) -> _GeneratorCache:
+    with _CACHES_LOCK:
+        cache = _CACHES.get(generator)
+        if cache is None:
+            cache = _CACHES[generator] = _GeneratorCache(generator)
+    return cache
+
+
+def resolve_runner(
+    generator: Pix2PixGenerator, device: torch.device, backend: str, bf16: bool, batch: torch.Tensor
+) -> Choice:
+    """The runner for `backend` ("auto": the fastest candidate on `batch`, measured once per generator, device and
+    precision), built once and reused while the generator's weights stay the same."""
+    check_backend(backend, device)
+    cache = _cache_for(generator)
+    with cache.lock:
+        cache.refresh(generator)
+
+        def build(name: str) -> Runner:
+            if name == "torch":  # free to build, and it must hold the generator, so never cached
+                return torch_runner(generator, device, bf16)
+            key = (name, bf16 and name in BF16_BACKENDS)
+            if key not in cache.graph_runners:
+                start = time.perf_counter()
+                cache.graph_runners[key] = make_runner(name, generator, device, bf16)
+                logger.info("converted the generator for %s in %.1f s", name, time.perf_counter() - start)
+            return cache.graph_runners[key]
+
+        if backend != "auto":
+            return Choice(build(backend))
+        key = (str(device), bf16)
+        if key not in cache.choices:
+            names = candidates(device)
+            if len(names) == 1:
+                cache.choices[key] = (names[0], {}, None)
+            else:
+                # Timed at the first batch's size, which says how this process batches (the Space: one request;
+                # folders: 8); the winner differs (on AMX torch bf16 is fastest at 8, 3x slower per image at 1).
+                # One choice for every later batch, so an image's output does not depend on what it is batched with.
+                runners = [build(name) for name in names]
+                timings = measure(runners, batch)
+                fastest = min(runners, key=lambda r: timings[r.label])
+                cache.choices[key] = (fastest.backend, timings, batch.shape[0])
+                logger.info("backend auto: %s", Choice(fastest, timings, batch.shape[0]).describe())
+        name, timings, batch_size = cache.choices[key]
+        return Choice(build(name), timings, batch_size)
+
+
+__all__ = [
+    "BACKENDS",
+    "BACKEND_CHOICES",
+    "BF16_BACKENDS",
+    "Choice",
+    "Runner",
+    "backend_installed",
+    "candidates",
+    "check_backend",
+    "make_runner",
+    "measure",
+    "resolve_runner",
+]
