@@ -18,11 +18,11 @@ from PIL import Image
 from safetensors import safe_open
 
 from pix2pix_hub.augment import masked_photo_input, sketch_input
-from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_input, draw_scene
+from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_scene
+from pix2pix_hub.input_kinds import INPUT_KINDS, draw_input, pair_maker_for
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.pipeline import Pix2PixPipeline
 from pix2pix_hub.tasks import TASKS
-from pix2pix_hub.training.data import PAIR_MAKERS, pair_maker_for
 from pix2pix_hub.zoo import WEIGHTS_FILE, ZOO_BUDGET_BYTES, zoo_size_bytes, zoo_table, zoo_tasks
 
 ZOO = [task.name for task in zoo_tasks()]
@@ -140,7 +140,7 @@ def test_zoo_push_of_a_task_without_a_model_says_how_to_train_it(hub_env):
 def test_pair_makers_are_registered_for_every_derived_or_sketch_task():
     for task in TASKS.values():
         if task.derived_from_photos or task.input_kind == "sketch":
-            assert pair_maker_for(task) is PAIR_MAKERS[task.input_kind]
+            assert pair_maker_for(task) is INPUT_KINDS[task.input_kind].make_pair
 
 
 def test_masked_photo_input_has_a_grey_hole_and_keeps_the_target():

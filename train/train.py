@@ -28,6 +28,7 @@ from pix2pix_hub.cli import DefaultsHelpFormatter
 from pix2pix_hub.data import DIRECTIONS, PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.images import tensor_to_pil
+from pix2pix_hub.input_kinds import pair_maker_for
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.models.discriminator import RECEPTIVE_FIELDS
 from pix2pix_hub.models.generator import UPSAMPLING
@@ -50,7 +51,7 @@ from pix2pix_hub.training.card import (
     write_model_cards,
 )
 from pix2pix_hub.training.checkpoints import remove_temporary_checkpoints
-from pix2pix_hub.training.data import TrainingPairs, collate_pairs, pair_maker_for
+from pix2pix_hub.training.data import TrainingPairs, collate_pairs
 from pix2pix_hub.training.fast_paths import (
     AUTO_CHOICES,
     MIXED_PRECISION_CHOICES,

@@ -13,7 +13,8 @@ import torch
 from huggingface_hub import EvalResult
 from PIL import Image
 
-from ..drawing import draw_input, draw_scene
+from ..drawing import draw_scene
+from ..input_kinds import draw_input
 from ..metadata import LICENSE, REPO_URL
 from ..models import PatchGANDiscriminator, Pix2PixGenerator
 from ..pipeline import Pix2PixPipeline, image_grid
