@@ -18,10 +18,11 @@ from safetensors.torch import load_file, save_file
 
 from .data import PairedTransform, load_paired_dataset
 from .errors import Pix2PixHubError
-from .evaluation.report import PAPER_SCORES, SCORE_KEYS
+from .evaluation.report import SCORE_KEYS
 from .input_kinds import eval_input
 from .models import Pix2PixGenerator
 from .paired_datasets import DATASETS, eval_split_of
+from .paper_results import paper_result
 from .tasks import TASKS, WEIGHTS_FILE, ZOO_DIR, Task, find_dataset_dir, get_task
 from .training.metrics import METRIC_DESCRIPTIONS, evaluate_generator
 
@@ -195,9 +196,9 @@ def paper_measure_cell(task: Task, metrics: dict) -> str:
     notes = []
     if all(f"real_{key}" in ours for key in keys):
         notes.append(f"real photos {triple([ours[f'real_{key}'] for key in keys])}")
-    paper = {row[0]: row[1:] for row in PAPER_SCORES.get(task.name, [])}.get("pix2pix L1+cGAN (paper)")
-    if paper:
-        notes.append(f"paper {triple(paper)}")
+    paper = paper_result(task.name, "L1+cGAN")
+    if paper and paper.measure == task.evaluation:
+        notes.append(f"paper {triple(paper.values)}")
     return f"{name} {triple([ours[key] for key in keys])}" + (f" ({'; '.join(notes)})" if notes else "")
 
 

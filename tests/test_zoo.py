@@ -207,14 +207,15 @@ def test_training_recipe_for_a_task_without_data_runs_on_your_own_pairs(side_by_
 def test_models_trained_on_non_commercial_data_say_so_in_their_card_metadata():
     from huggingface_hub import ModelCard
 
-    from pix2pix_hub.metadata import LICENSE, NON_COMMERCIAL_DATASETS, NON_COMMERCIAL_LICENSE
+    from pix2pix_hub.metadata import LICENSE
+    from pix2pix_hub.paired_datasets import NON_COMMERCIAL_LICENSE, is_non_commercial
 
     checked = 0
     for task in TASKS.values():
         if not (task.zoo_dir / "README.md").is_file():
             continue
         card = ModelCard.load(task.zoo_dir / "README.md")
-        restricted = bool(NON_COMMERCIAL_DATASETS & set(task.datasets))
+        restricted = is_non_commercial(task.datasets)
         assert card.data.license == (NON_COMMERCIAL_LICENSE["license"] if restricted else LICENSE), task.name
         checked += restricted
     assert checked >= 4  # cityscapes x2, maps x2 (and the photo-derived tasks that use them)

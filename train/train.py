@@ -45,9 +45,9 @@ from pix2pix_hub.training import (
 )
 from pix2pix_hub.training.card import (
     SAMPLES_FILE,
-    format_duration,
     hardware_description,
     sample_grid,
+    training_facts,
     write_model_cards,
 )
 from pix2pix_hub.training.checkpoints import remove_temporary_checkpoints
@@ -63,7 +63,7 @@ from pix2pix_hub.training.fast_paths import (
 from pix2pix_hub.training.losses import GAN_MODES
 from pix2pix_hub.training.preflight import hub_repo_id, preflight
 from pix2pix_hub.training.resume import RunRecord, resume_run
-from pix2pix_hub.training.schedule import RunSchedule, format_epochs, set_learning_rate
+from pix2pix_hub.training.schedule import RunSchedule, set_learning_rate
 from pix2pix_hub.training.steps import make_optimizer
 from pix2pix_hub.training.summary import startup_summary
 
@@ -501,32 +501,24 @@ def main(args: argparse.Namespace) -> Path:
     if accelerator.is_main_process:
         if validation_data is not None:
             metrics = validate(accelerator, generator, ema, validation_data, args, global_step)
-        facts = {
-            "task": task,
-            "task_note": f"{TASKS[task.name].output_kind} from {task.input_kind}" if task else "",
-            "dataset": args.dataset or dataset,
-            "train_split": args.train_split,
-            "num_train": len(train_dataset),
-            "direction": direction,
-            "objective_text": objective_description(objective),
-            "global_step": global_step,
-            "epochs": format_epochs(global_step / steps_per_epoch),
-            "images_per_step": args.batch_size * accelerator.num_processes * args.gradient_accumulation_steps,
-            "num_processes": accelerator.num_processes,
-            "accumulation": args.gradient_accumulation_steps,
-            "wall_time": format_duration(run_record.wall_time()),
-            "schedule_text": run_record.describe_schedule(global_step),
-            "hardware": hardware_description(accelerator.device, accelerator.num_processes, num_threads),
-            "mixed_precision": accelerator.mixed_precision,
-            "skipped_pairs": len(skipped),
-            "metrics": metrics,
-            "validation_split": validation_split,
-            "arguments": {k: v for k, v in vars(args).items()},
-            **{
-                k: getattr(args, k)
-                for k in ("batch_size", "adam_beta1", "adam_beta2", "crop_size", "use_ema", "ema_decay")
-            },
-        }
+        facts = training_facts(
+            vars(args),
+            task=task,
+            dataset=dataset,
+            direction=direction,
+            num_train=len(train_dataset),
+            objective_text=objective_description(objective),
+            global_step=global_step,
+            steps_per_epoch=steps_per_epoch,
+            num_processes=accelerator.num_processes,
+            wall_time_s=run_record.wall_time(),
+            schedule_text=run_record.describe_schedule(global_step),
+            hardware=hardware_description(accelerator.device, accelerator.num_processes, num_threads),
+            mixed_precision=accelerator.mixed_precision,
+            skipped_pairs=len(skipped),
+            metrics=metrics,
+            validation_split=validation_split,
+        )
         save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args, repo_id)
         summary = {"output_dir": str(output_dir), "global_step": global_step, "skipped_pairs": len(skipped)}
         summary["metrics"] = metrics

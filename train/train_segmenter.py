@@ -30,7 +30,7 @@ from pix2pix_hub.data import load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.evaluation.metrics import LabelScores
 from pix2pix_hub.evaluation.segmenter import LabelSegmenter, segmenter_card_kwargs
-from pix2pix_hub.metadata import NON_COMMERCIAL_DATASETS, NON_COMMERCIAL_LICENSE
+from pix2pix_hub.paired_datasets import NON_COMMERCIAL_LICENSE, is_non_commercial
 from pix2pix_hub.palettes import IGNORE_INDEX, decode_labels
 from pix2pix_hub.tasks import TASKS, find_dataset_dir, get_task
 
@@ -225,7 +225,7 @@ def main(args: argparse.Namespace) -> None:
     model.half().save_pretrained(args.output_dir)
     # written here, not by save_pretrained, which keeps a README.md already in the folder (e.g. of a resumed run)
     card = model.generate_model_card(**segmenter_card_kwargs(model, facts, scores))
-    if {folder.name, *task.datasets} & NON_COMMERCIAL_DATASETS:  # e.g. trained on Cityscapes photos
+    if is_non_commercial({folder.name, *task.datasets}):  # e.g. trained on Cityscapes photos
         for key, value in NON_COMMERCIAL_LICENSE.items():
             setattr(card.data, key, value)
     card.save(args.output_dir / "README.md")
