@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import Pix2PixHubError
-
 
 @dataclass(frozen=True)
 class PairedDataset:
@@ -103,14 +101,6 @@ DATASETS: dict[str, PairedDataset] = {
         ),
     ]
 }
-
-
-def get_dataset(name: str) -> PairedDataset:
-    """A registry dataset by name; an unknown one lists the known ones."""
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise Pix2PixHubError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}") from None
 
 
 def eval_split_of(dataset: str) -> str:
