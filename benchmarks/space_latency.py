@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from pix2pix_hub import Pix2PixGenerator, get_task
-from pix2pix_hub.drawing import draw_input
+from pix2pix_hub.input_kinds import draw_input
 
 TASK = "facades-labels2photo"
 

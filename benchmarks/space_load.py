@@ -31,7 +31,7 @@ import torch
 from PIL import Image
 
 from pix2pix_hub import get_task
-from pix2pix_hub.drawing import draw_input
+from pix2pix_hub.input_kinds import draw_input
 from pix2pix_hub.tasks import ZOO_DIR
 
 #: seconds the app gets to start and load its first model

@@ -1,4 +1,5 @@
-"""Pair makers for tasks whose inputs are made on the fly: masked photos (inpainting) and hand-stroke sketches.
+"""Pair makers for tasks whose inputs are made on the fly: grayscale (colorization), masked photos (inpainting) and
+hand-stroke sketches.
 
 Each takes a stored (input, target) pair of PIL images and returns the (input, target) the model trains on. The
 randomness comes from torch's global generator, which `train/train.py` seeds (`--seed`), so a run is repeatable.
@@ -12,11 +13,17 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from .drawing import HOLE_COLOUR, mask_hole
+from .images import to_grayscale
 
 
 def _rng() -> np.random.Generator:
     """A numpy generator drawn from torch's global RNG (seeded by the training script)."""
     return np.random.default_rng(int(torch.randint(0, 2**62, ())))
+
+
+def grayscale_input(inp: Image.Image, target: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """Colorization: the input is the target photo in grayscale (kept 3-channel so any RGB model fits)."""
+    return to_grayscale(target), target
 
 
 def brush_hole(photo: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -80,4 +87,4 @@ def sketch_input(inp: Image.Image, target: Image.Image) -> tuple[Image.Image, Im
     return sketchify(inp, _rng()), target
 
 
-__all__ = ["brush_hole", "masked_photo_input", "sketch_input", "sketchify"]
+__all__ = ["brush_hole", "grayscale_input", "masked_photo_input", "sketch_input", "sketchify"]

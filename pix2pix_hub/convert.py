@@ -481,27 +481,26 @@ def _detect_n_layers(state_dict: dict[str, torch.Tensor], source: str) -> Detect
             f"{source}: a PatchGAN with n_layers={n_layers}; PatchGANDiscriminator supports 1..5 "
             f"(receptive fields {RECEPTIVE_FIELDS}). {SUPPORTED}"
         )
-    first = _conv_weight(state_dict, "model.0.weight", 4, source)
-    conv_bias = "model.2.bias" in state_dict
-    return DetectedArchitecture(
-        network="n_layers",
-        in_channels=first.shape[1],
-        width=first.shape[0],
-        depth=n_layers,
-        norm=_norm_kind(state_dict, "model.3", conv_bias),
-        conv_bias=conv_bias,
-    )
+    return _detected_patchgan(state_dict, source, "n_layers", "model", kernel=4, depth=n_layers)
 
 
 def _detect_pixel(state_dict: dict[str, torch.Tensor], source: str) -> DetectedArchitecture:
-    first = _conv_weight(state_dict, "net.0.weight", 1, source)
-    conv_bias = "net.2.bias" in state_dict
+    return _detected_patchgan(state_dict, source, "pixel", "net", kernel=1, depth=0)
+
+
+def _detected_patchgan(
+    state_dict: dict[str, torch.Tensor], source: str, network: str, prefix: str, kernel: int, depth: int
+) -> DetectedArchitecture:
+    """A reference PatchGAN's architecture, read from its layers under `prefix`: the first conv (channels, width),
+    the second conv's bias and the first norm layer."""
+    first = _conv_weight(state_dict, f"{prefix}.0.weight", kernel, source)
+    conv_bias = f"{prefix}.2.bias" in state_dict
     return DetectedArchitecture(
-        network="pixel",
+        network=network,
         in_channels=first.shape[1],
         width=first.shape[0],
-        depth=0,
-        norm=_norm_kind(state_dict, "net.3", conv_bias),
+        depth=depth,
+        norm=_norm_kind(state_dict, f"{prefix}.3", conv_bias),
         conv_bias=conv_bias,
     )
 

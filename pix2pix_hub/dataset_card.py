@@ -11,7 +11,8 @@ import datasets
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from .defaults import DEFAULT_COLUMNS
-from .metadata import CITATION, DATASET_REFERENCES, NON_COMMERCIAL_DATASETS, NON_COMMERCIAL_LICENSE
+from .metadata import CITATION
+from .paired_datasets import DATASETS, NON_COMMERCIAL_LICENSE, is_non_commercial
 from .tasks import TASKS
 
 UNKNOWN_LICENSE = "unknown"
@@ -40,7 +41,7 @@ def license_metadata(name: str, license: str | None) -> dict[str, str]:
     """The card's licence fields: the one given, else the registry's non-commercial terms, else 'unknown'."""
     if license:
         return {"license": license}
-    return dict(NON_COMMERCIAL_LICENSE) if name in NON_COMMERCIAL_DATASETS else {"license": UNKNOWN_LICENSE}
+    return dict(NON_COMMERCIAL_LICENSE) if is_non_commercial({name}) else {"license": UNKNOWN_LICENSE}
 
 
 def write_dataset_card(
@@ -72,7 +73,7 @@ def write_dataset_card(
         if metadata["license"] != UNKNOWN_LICENSE
         else "not known to the converter: set `license` in this card to the source's terms before sharing."
     )
-    reference = DATASET_REFERENCES.get(name)
+    reference = DATASETS[name].reference if name in DATASETS else None
     text = f"""---
 {DatasetCardData(**metadata).to_yaml()}
 ---

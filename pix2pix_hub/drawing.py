@@ -1,4 +1,4 @@
-"""Drawn example inputs for every task: label maps in the task's palette, edge sketches, map tiles, photo-like scenes.
+"""Drawn example inputs: label maps in a palette, edge sketches, map tiles, photo-like scenes and aerial tiles.
 
 The Space's examples and the tests use these instead of dataset images, so no dataset file is ever redistributed.
 Every drawing is deterministic for a given (task, size, seed).
@@ -10,7 +10,6 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from .palettes import get_palette
-from .tasks import get_task
 
 RGB = tuple[int, int, int]
 
@@ -283,26 +282,13 @@ def mask_hole(photo: Image.Image, seed: int = 0) -> Image.Image:
     return out
 
 
-def draw_input(task_name: str, size: int = 256, seed: int = 0) -> Image.Image:
-    """A plausible RGB input for any registry task, drawn by its input kind (and palette or dataset)."""
-    task = get_task(task_name)
-    kind = task.input_kind
-    if kind == "label_map":
-        return {"facades": draw_facade_labels, "cityscapes": draw_street_labels}[task.palette](size, seed)
-    if kind in ("edges", "sketch"):
-        obj = "handbag" if "handbags" in task.datasets[0] else "shoe"
-        if kind == "sketch":
-            obj = ("shoe", "handbag")[seed % 2]
-        return draw_edges(size, seed, obj=obj, sketchy=kind == "sketch")
-    if kind == "map":
-        return draw_map_tile(size, seed)
-    if kind == "grayscale":
-        return draw_scene(size, seed).convert("L").convert("RGB")
-    if kind == "masked_photo":
-        return mask_hole(draw_scene(size, seed), seed)
-    if task.name == "maps-aerial2map":
-        return draw_aerial(size, seed)
-    return draw_scene(size, seed)
-
-
-__all__ = ["HOLE_COLOUR", "draw_edges", "draw_input", "draw_scene", "mask_hole"]
+__all__ = [
+    "HOLE_COLOUR",
+    "draw_aerial",
+    "draw_edges",
+    "draw_facade_labels",
+    "draw_map_tile",
+    "draw_scene",
+    "draw_street_labels",
+    "mask_hole",
+]

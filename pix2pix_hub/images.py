@@ -97,6 +97,11 @@ def to_mode(img: Image.Image, channels: int, name: str = "image") -> Image.Image
     raise Pix2PixHubError(f"{name}: models with {channels} channels need tensors, not images.")
 
 
+def to_grayscale(img: Image.Image) -> Image.Image:
+    """The image's luminance as a 3-channel image, so any RGB model takes it (colorization's input)."""
+    return img.convert("L").convert("RGB")
+
+
 def load_image(source: ImageLike, channels: int = 3, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Any supported image source (path, PIL image, HxW[xC] array) as an 8-bit RGB or L PIL image."""
     if isinstance(source, (str, Path)):

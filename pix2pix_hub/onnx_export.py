@@ -23,10 +23,9 @@ def export_onnx(generator: Pix2PixGenerator, path: str | os.PathLike, opset: int
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     generator = generator.eval()
-    in_channels = generator.down_blocks[0].conv.in_channels
     # Trace at twice the minimum size: at exactly the minimum the bottleneck is 1x1 and export specialises on it.
     side = 2 * generator.min_input_size
-    example = torch.zeros(2, in_channels, side, side)
+    example = torch.zeros(2, generator.in_channels, side, side)
     # named dims: the ONNX axes read batch/height/width (Dim.DYNAMIC would name them s77, s53, s0)
     dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"), 3: torch.export.Dim("width")}
     program = torch.onnx.export(

@@ -11,7 +11,6 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from .drawing import HOLE_COLOUR
-from .tasks import Task
 
 #: pixels of blend around a hole, so the filled patch does not end in a hard seam
 HOLE_MARGIN = 2
@@ -37,13 +36,4 @@ def keep_luminance(grayscale: Image.Image, output: Image.Image) -> Image.Image:
     return Image.merge("YCbCr", (grayscale.convert("L"), cb, cr)).convert("RGB")
 
 
-def keep_known(task: Task, model_input: Image.Image, output: Image.Image) -> Image.Image:
-    """The output with the input's known part restored where the task has one; otherwise the output as it is."""
-    if task.input_kind == "masked_photo":
-        return keep_outside_hole(model_input, output)
-    if task.input_kind == "grayscale":
-        return keep_luminance(model_input, output)
-    return output
-
-
-__all__ = ["HOLE_MARGIN", "hole_mask", "keep_known", "keep_luminance", "keep_outside_hole"]
+__all__ = ["HOLE_MARGIN", "hole_mask", "keep_luminance", "keep_outside_hole"]

@@ -1,6 +1,8 @@
 """The task registry: every task of the paper, with its data, direction, input kind, Hub repo id and zoo folder.
 
-Training, model cards, the zoo, evaluation and the Space read this table instead of repeating names.
+Training, model cards, the zoo, evaluation and the Space read this table instead of repeating names. A task names
+registry entries for the rest: its datasets (`pix2pix_hub.paired_datasets`) and its input kind
+(`pix2pix_hub.input_kinds`). Kept free of heavy imports: `pix2pix-hub tasks` reads it.
 """
 
 from __future__ import annotations
@@ -12,15 +14,12 @@ from pathlib import Path
 
 from .errors import Pix2PixHubError
 from .metadata import HUB_NAMESPACE
-
-#: what the person gives the model, which decides the Space's input widget and how inputs are prepared
-INPUT_KINDS = ("photo", "label_map", "edges", "sketch", "grayscale", "masked_photo", "map")
+from .paired_datasets import eval_split_of
 
 #: the bundled models, in Hub layout, one folder per task (`model_zoo/<task>/`)
 ZOO_DIR = Path(__file__).resolve().parent.parent / "model_zoo"
-
-#: the split each dataset is evaluated on; "val" unless listed (facades has train/ and test/ only)
-EVAL_SPLITS = {"facades": "test"}
+#: the weights file of a model folder; a zoo folder with it is a bundled model
+WEIGHTS_FILE = "model.safetensors"
 
 #: where `dataset` names are looked up, first hit wins: $PIX2PIX_HUB_DATA, ./datasets, ../shared/datasets
 DATA_ENV_VAR = "PIX2PIX_HUB_DATA"
@@ -36,14 +35,13 @@ class Task:
     datasets: tuple[str, ...]
     #: AtoB or BtoA: which half of each pair is the input
     direction: str
+    #: name of the input kind in `pix2pix_hub.input_kinds.INPUT_KINDS`: how inputs are made, drawn and served
     input_kind: str
     output_kind: str
     #: palette name in `pix2pix_hub.palettes` for label-map inputs or outputs
     palette: str | None = None
     #: the paper's evaluation for this task: "fcn" (labels->photo), "labels" (photo->labels) or "image"
     evaluation: str = "image"
-    #: derived tasks build their inputs from photos on the fly (grayscale, masked) instead of using A halves
-    derived_from_photos: bool = False
     #: why a task has no data or model here, shown by the CLI and the Space
     note: str = ""
 
@@ -65,6 +63,18 @@ class Task:
     @property
     def has_data(self) -> bool:
         return bool(self.datasets)
+
+    @property
+    def derived_from_photos(self) -> bool:
+        """Whether the inputs are made from the datasets' photo halves (grayscale, masked), not stored halves."""
+        from .input_kinds import get_input_kind  # heavy (drawing, augmentation); `pix2pix-hub tasks` never asks
+
+        return get_input_kind(self.input_kind).from_photos
+
+    @property
+    def bundled(self) -> bool:
+        """Whether a model for the task is bundled here (`model_zoo/<task>/` with config and weights)."""
+        return all((self.zoo_dir / name).is_file() for name in ("config.json", WEIGHTS_FILE))
 
     @property
     def api_name(self) -> str:
@@ -128,7 +138,6 @@ TASKS: dict[str, Task] = {
             "AtoB",
             "grayscale",
             "photo",
-            derived_from_photos=True,
         ),
         Task(
             "inpainting",
@@ -137,7 +146,6 @@ TASKS: dict[str, Task] = {
             "AtoB",
             "masked_photo",
             "photo",
-            derived_from_photos=True,
         ),
         Task(
             "day2night",
@@ -161,11 +169,6 @@ TASKS: dict[str, Task] = {
 }
 
 
-def eval_split_of(dataset: str) -> str:
-    """The split a dataset folder is evaluated on."""
-    return EVAL_SPLITS.get(dataset, "val")
-
-
 def get_task(name: str) -> Task:
     """Look a task up by name; an unknown name suggests the nearest one and lists the known ones."""
     try:
@@ -185,7 +188,7 @@ def nearest_task(name: str) -> str | None:
 def bundled_model_for(repo_id: str) -> Path | None:
     """The zoo folder bundled here that holds the model of zoo repo `repo_id` (`pix2pix-hub/<task>`), or None."""
     task = next((t for t in TASKS.values() if t.hub_repo_id == repo_id), None)
-    return task.zoo_dir if task is not None and (task.zoo_dir / "config.json").is_file() else None
+    return task.zoo_dir if task is not None and task.bundled else None
 
 
 def data_roots() -> list[Path]:

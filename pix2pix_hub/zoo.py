@@ -13,63 +13,36 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from .augment import sketchify
 from .data import PairedTransform, load_paired_dataset
-from .drawing import mask_hole
 from .errors import Pix2PixHubError
-from .evaluation.report import PAPER_SCORES, SCORE_KEYS
+from .evaluation.report import SCORE_KEYS
+from .input_kinds import eval_input
 from .models import Pix2PixGenerator
-from .tasks import TASKS, ZOO_DIR, Task, eval_split_of, find_dataset_dir, get_task
+from .paired_datasets import DATASETS, eval_split_of
+from .paper_results import paper_result
+from .tasks import TASKS, WEIGHTS_FILE, ZOO_DIR, Task, find_dataset_dir, get_task
 from .training.metrics import METRIC_DESCRIPTIONS, evaluate_generator
 
-#: the weights file and the files a zoo folder holds
-WEIGHTS_FILE = "model.safetensors"
+#: the files a zoo folder holds
 METRICS_FILE = "metrics.json"
 ZOO_FILES = ("config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FILE)
 #: all zoo weights together must stay below this (the repository stays light)
 ZOO_BUDGET_BYTES = 80 * 1024 * 1024
-#: direction that makes each dataset's photo half the target, for tasks derived from photos (colorization, inpainting)
-PHOTO_DIRECTIONS = {
-    "facades": "BtoA",
-    "cityscapes": "BtoA",
-    "maps": "BtoA",
-    "edges2shoes": "AtoB",
-    "edges2handbags": "AtoB",
-}
 #: the zoo's evaluation resolution: the paper's 256x256, the size the Space serves
 EVAL_SIZE = 256
 
 
-def tasks_with_data() -> list[Task]:
-    """The tasks the local data allows a model for (the zoo's goal)."""
-    return [task for task in TASKS.values() if task.has_data]
-
-
 def zoo_tasks() -> list[Task]:
     """The tasks that have a zoo folder with weights now."""
-    return [task for task in TASKS.values() if (task.zoo_dir / WEIGHTS_FILE).is_file()]
+    return [task for task in TASKS.values() if task.bundled]
 
 
 def zoo_size_bytes() -> int:
     """Total size of the zoo's weight files: every task's generator and the evaluation's segmenters."""
     return sum(path.stat().st_size for path in ZOO_DIR.glob(f"*/{WEIGHTS_FILE}"))
-
-
-def make_eval_input(task: Task, inp: Image.Image, target: Image.Image, index: int) -> Image.Image:
-    """The evaluation input for one stored pair: the stored input, or the derived one (grayscale, masked, sketched)
-    made deterministically from the pair's index, so every evaluation sees the same inputs."""
-    if task.input_kind == "grayscale":
-        return target.convert("L").convert("RGB")
-    if task.input_kind == "masked_photo":
-        return mask_hole(target.convert("RGB"), seed=index)
-    if task.input_kind == "sketch":
-        return sketchify(inp, np.random.default_rng(index))
-    return inp
 
 
 @torch.no_grad()
@@ -84,17 +57,14 @@ def evaluate_task(
     transform = PairedTransform(size, size, train=False)
     results: dict[str, dict[str, float]] = {}
     for name in task.datasets:
-        folder = find_dataset_dir(name)
-        direction = task.direction
-        if task.derived_from_photos:
-            direction = PHOTO_DIRECTIONS[name]
-        pairs = load_paired_dataset(folder, eval_split_of(name), direction=direction)
+        direction = DATASETS[name].photo_direction if task.derived_from_photos else task.direction
+        pairs = load_paired_dataset(find_dataset_dir(name), eval_split_of(name), direction=direction)
         count = len(pairs) if max_samples is None else min(max_samples, len(pairs))
         batches = []
         for start in range(0, count, 8):
             rows = [pairs[i] for i in range(start, min(start + 8, count))]
             tensors = [
-                transform(make_eval_input(task, row["input"], row["target"], start + k), row["target"])
+                transform(eval_input(task, row["input"], row["target"], start + k), row["target"])
                 for k, row in enumerate(rows)
             ]
             batches.append({key: torch.stack([t[key] for t in tensors]) for key in ("input", "target")})
@@ -137,7 +107,7 @@ def push_zoo(
     from huggingface_hub import HfApi
 
     selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
-    missing = [task.name for task in selected if not (task.zoo_dir / WEIGHTS_FILE).is_file()]
+    missing = [task.name for task in selected if not task.bundled]
     if missing:
         raise Pix2PixHubError(
             f"no zoo model for {', '.join(missing)} in {selected[0].zoo_dir.parent}; train it with "
@@ -226,9 +196,9 @@ def paper_measure_cell(task: Task, metrics: dict) -> str:
     notes = []
     if all(f"real_{key}" in ours for key in keys):
         notes.append(f"real photos {triple([ours[f'real_{key}'] for key in keys])}")
-    paper = {row[0]: row[1:] for row in PAPER_SCORES.get(task.name, [])}.get("pix2pix L1+cGAN (paper)")
-    if paper:
-        notes.append(f"paper {triple(paper)}")
+    paper = paper_result(task.name, "L1+cGAN")
+    if paper and paper.measure == task.evaluation:
+        notes.append(f"paper {triple(paper.values)}")
     return f"{name} {triple([ours[key] for key in keys])}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
@@ -241,7 +211,7 @@ def zoo_table() -> str:
     ]
     for task in TASKS.values():
         weights = task.zoo_dir / WEIGHTS_FILE
-        if not weights.is_file():
+        if not task.bundled:
             why = "no data here: train on your own pairs" if not task.has_data else "not trained yet"
             lines.append(f"| {task.name} | {task.hub_repo_id} | - | - | - | - | - | {why} |")
             continue

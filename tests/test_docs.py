@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO_ROOT, draw_pair
 from PIL import Image
 
-from pix2pix_hub.drawing import draw_input
+from pix2pix_hub.input_kinds import draw_input
 
 DOCUMENTS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 SNIPPET = re.compile(r"(?:<!-- no-test: (?P<reason>[^>]*?) -->\n)?^```python\n(?P<code>.*?)^```", re.S | re.M)

@@ -23,6 +23,7 @@ from pix2pix_hub.evaluation.fcn import default_segmenter_dir
 from pix2pix_hub.evaluation.metrics import PSNR_CAP_DB
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.palettes import IGNORE_INDEX, PALETTES, OffPaletteWarning, decode_labels, encode_labels
+from pix2pix_hub.training.checkpoints import STATE_FILE
 
 #: the module (its name is shadowed by the `evaluate` function in the package namespace)
 evaluate_module = importlib.import_module("pix2pix_hub.evaluation.evaluate")
@@ -183,7 +184,7 @@ def test_train_segmenter_script_trains_and_resumes(tmp_path):
         "4",
     ]
     script.main(script.parse_args([*flags, "--epochs", "1", "--output_dir", str(out)]))
-    assert json.loads((out / "checkpoints" / "checkpoint-1" / script.STATE_FILE).read_text())["epoch"] == 1
+    assert json.loads((out / "checkpoints" / "checkpoint-1" / STATE_FILE).read_text())["epoch"] == 1
     script.main(script.parse_args([*flags, "--epochs", "2", "--output_dir", str(out)]))  # resumes after epoch 1
     assert sorted(p.name for p in (out / "checkpoints").glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]
     scores = json.loads((out / "scores.json").read_text())
@@ -193,7 +194,7 @@ def test_train_segmenter_script_trains_and_resumes(tmp_path):
     assert model.palette.name == "cityscapes" and "paper's FCN-8s" in card
     # the card is the resumed run's (2 epochs, its command), not the first run's, and Cityscapes data is flagged
     assert "epochs: 2," in card and "--epochs=2 " in card and "non-commercial-training-data" in card
-    states = [json.loads((out / "checkpoints" / f"checkpoint-{n}" / script.STATE_FILE).read_text()) for n in (1, 2)]
+    states = [json.loads((out / "checkpoints" / f"checkpoint-{n}" / STATE_FILE).read_text()) for n in (1, 2)]
     assert 0 < states[0]["train_seconds"] < states[1]["train_seconds"]  # the time of both runs, summed
 
 

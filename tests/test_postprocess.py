@@ -6,8 +6,9 @@ import numpy as np
 from PIL import Image
 
 from pix2pix_hub import get_task
-from pix2pix_hub.drawing import HOLE_COLOUR, draw_input, mask_hole
-from pix2pix_hub.postprocess import HOLE_MARGIN, hole_mask, keep_known, keep_luminance, keep_outside_hole
+from pix2pix_hub.drawing import HOLE_COLOUR, mask_hole
+from pix2pix_hub.input_kinds import draw_input, keep_known
+from pix2pix_hub.postprocess import HOLE_MARGIN, hole_mask, keep_luminance, keep_outside_hole
 
 
 def test_hole_mask_is_the_painted_rectangle_grown_by_the_margin():

@@ -21,7 +21,8 @@ from huggingface_hub import constants
 from PIL import Image
 
 from pix2pix_hub import TASKS, Pix2PixGenerator, Pix2PixPipeline, get_task
-from pix2pix_hub.drawing import HOLE_COLOUR, draw_input
+from pix2pix_hub.drawing import HOLE_COLOUR
+from pix2pix_hub.input_kinds import draw_input
 from pix2pix_hub.metadata import REPO_URL
 from pix2pix_hub.palettes import get_palette
 from pix2pix_hub.postprocess import hole_mask

@@ -19,7 +19,8 @@ from PIL import Image
 from test_space import TASKS_WITH_DATA, save_tiny_model
 
 from pix2pix_hub import TASKS, get_task
-from pix2pix_hub.drawing import HOLE_COLOUR, draw_input
+from pix2pix_hub.drawing import HOLE_COLOUR
+from pix2pix_hub.input_kinds import draw_input
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]

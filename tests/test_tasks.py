@@ -7,7 +7,9 @@ from conftest import SHARED_DATA
 
 from pix2pix_hub import TASKS, Pix2PixHubError, get_task
 from pix2pix_hub.data import DIRECTIONS
-from pix2pix_hub.tasks import INPUT_KINDS, eval_split_of, find_dataset_dir
+from pix2pix_hub.input_kinds import INPUT_KINDS
+from pix2pix_hub.paired_datasets import eval_split_of
+from pix2pix_hub.tasks import find_dataset_dir
 
 PAPER_TASKS = [
     "facades-labels2photo",

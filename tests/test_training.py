@@ -381,8 +381,9 @@ def test_jitter_depends_on_seed_epoch_and_index_only(side_by_side_dir):
 
 
 def test_pair_makers_by_input_kind():
+    from pix2pix_hub.augment import grayscale_input
+    from pix2pix_hub.input_kinds import pair_maker_for
     from pix2pix_hub.tasks import get_task
-    from pix2pix_hub.training.data import grayscale_input, pair_maker_for
 
     assert pair_maker_for(None) is None and pair_maker_for(get_task("facades-labels2photo")) is None
     assert pair_maker_for(get_task("colorization")) is grayscale_input
@@ -391,7 +392,7 @@ def test_pair_makers_by_input_kind():
         gray.mode == "RGB" and len(set(gray.getpixel((3, 3)))) == 1 and photo.getpixel((3, 3)) != gray.getpixel((3, 3))
     )
     unknown_kind = dataclasses.replace(get_task("colorization"), name="thermal", input_kind="thermal")
-    with pytest.raises(Pix2PixHubError, match="no pair maker for 'thermal'.*PAIR_MAKERS"):
+    with pytest.raises(Pix2PixHubError, match="no pair maker for 'thermal'.*INPUT_KINDS"):
         pair_maker_for(unknown_kind)
 
 

@@ -18,11 +18,11 @@ from PIL import Image
 from safetensors import safe_open
 
 from pix2pix_hub.augment import masked_photo_input, sketch_input
-from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_input, draw_scene
+from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_scene
+from pix2pix_hub.input_kinds import INPUT_KINDS, draw_input, pair_maker_for
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.pipeline import Pix2PixPipeline
 from pix2pix_hub.tasks import TASKS
-from pix2pix_hub.training.data import PAIR_MAKERS, pair_maker_for
 from pix2pix_hub.zoo import WEIGHTS_FILE, ZOO_BUDGET_BYTES, zoo_size_bytes, zoo_table, zoo_tasks
 
 ZOO = [task.name for task in zoo_tasks()]
@@ -140,7 +140,7 @@ def test_zoo_push_of_a_task_without_a_model_says_how_to_train_it(hub_env):
 def test_pair_makers_are_registered_for_every_derived_or_sketch_task():
     for task in TASKS.values():
         if task.derived_from_photos or task.input_kind == "sketch":
-            assert pair_maker_for(task) is PAIR_MAKERS[task.input_kind]
+            assert pair_maker_for(task) is INPUT_KINDS[task.input_kind].make_pair
 
 
 def test_masked_photo_input_has_a_grey_hole_and_keeps_the_target():
@@ -207,14 +207,15 @@ def test_training_recipe_for_a_task_without_data_runs_on_your_own_pairs(side_by_
 def test_models_trained_on_non_commercial_data_say_so_in_their_card_metadata():
     from huggingface_hub import ModelCard
 
-    from pix2pix_hub.metadata import LICENSE, NON_COMMERCIAL_DATASETS, NON_COMMERCIAL_LICENSE
+    from pix2pix_hub.metadata import LICENSE
+    from pix2pix_hub.paired_datasets import NON_COMMERCIAL_LICENSE, is_non_commercial
 
     checked = 0
     for task in TASKS.values():
         if not (task.zoo_dir / "README.md").is_file():
             continue
         card = ModelCard.load(task.zoo_dir / "README.md")
-        restricted = bool(NON_COMMERCIAL_DATASETS & set(task.datasets))
+        restricted = is_non_commercial(task.datasets)
         assert card.data.license == (NON_COMMERCIAL_LICENSE["license"] if restricted else LICENSE), task.name
         checked += restricted
     assert checked >= 4  # cityscapes x2, maps x2 (and the photo-derived tasks that use them)

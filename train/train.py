@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,6 +29,7 @@ from pix2pix_hub.cli import DefaultsHelpFormatter
 from pix2pix_hub.data import DIRECTIONS, PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.images import tensor_to_pil
+from pix2pix_hub.input_kinds import pair_maker_for
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.models.discriminator import RECEPTIVE_FIELDS
 from pix2pix_hub.models.generator import UPSAMPLING
@@ -44,16 +46,17 @@ from pix2pix_hub.training import (
 )
 from pix2pix_hub.training.card import (
     SAMPLES_FILE,
-    format_duration,
     hardware_description,
     sample_grid,
+    training_facts,
     write_model_cards,
 )
 from pix2pix_hub.training.checkpoints import remove_temporary_checkpoints
-from pix2pix_hub.training.data import TrainingPairs, collate_pairs, pair_maker_for
+from pix2pix_hub.training.data import TrainingPairs, collate_pairs
 from pix2pix_hub.training.fast_paths import (
     AUTO_CHOICES,
     MIXED_PRECISION_CHOICES,
+    FastPaths,
     apply_to_batch,
     apply_to_model,
     bf16_is_native,
@@ -62,7 +65,7 @@ from pix2pix_hub.training.fast_paths import (
 from pix2pix_hub.training.losses import GAN_MODES
 from pix2pix_hub.training.preflight import hub_repo_id, preflight
 from pix2pix_hub.training.resume import RunRecord, resume_run
-from pix2pix_hub.training.schedule import RunSchedule, format_epochs, set_learning_rate
+from pix2pix_hub.training.schedule import RunSchedule, set_learning_rate
 from pix2pix_hub.training.steps import make_optimizer
 from pix2pix_hub.training.summary import startup_summary
 
@@ -316,11 +319,9 @@ def validate(accelerator, generator, ema, validation_data, args, step: int) -> d
     return metrics
 
 
-def main(args: argparse.Namespace) -> Path:
-    """Train, checkpoint, validate, save the Hub folder and card, and push if asked; returns OUTPUT_DIR."""
-    started = time.time()
-    task, dataset, direction = resolve_data(args)
-    output_dir = Path(args.output_dir or Path("runs") / (task.name if task else Path(dataset).name))
+def make_accelerator(args: argparse.Namespace, output_dir: Path) -> tuple[Accelerator, FastPaths, int]:
+    """The accelerator with the run's fast paths, logging set up, torch's threads set and everything seeded; returns
+    it, the fast paths and the thread count."""
     fast = resolve_fast_paths(args.mixed_precision, args.channels_last, args.compile)
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps,
@@ -340,16 +341,14 @@ def main(args: argparse.Namespace) -> Path:
     num_threads = args.num_threads or default_num_threads(accelerator.num_processes)
     torch.set_num_threads(num_threads)
     set_seed(args.seed)
-    objective = Objective(args.objective, args.lambda_l1, args.gan_mode)
-    checkpoints_dir = output_dir / "checkpoints"
-    log_path = output_dir / "logs" / LOG_FILE
-    repo_id = hub_repo_id(args.hub_model_id, task, args.push_to_hub)
-    if accelerator.is_main_process:
-        preflight(output_dir, repo_id, args.push_to_hub, args.hub_private)
-        (output_dir / "logs").mkdir(parents=True, exist_ok=True)
-        remove_temporary_checkpoints(checkpoints_dir)
+    return accelerator, fast, num_threads
 
-    # Data: PIL pairs decoded lazily; jitter and bad-file skipping in TrainingPairs.
+
+def load_data(
+    args: argparse.Namespace, task: Task | None, dataset: str, direction: str, num_processes: int
+) -> tuple[TrainingPairs, torch.utils.data.DataLoader, str | None, Any]:
+    """The training pairs (decoded lazily; jitter and bad-file skipping in TrainingPairs) and their loader, the
+    validation split and its pairs (None when there is no validation)."""
     load_kwargs = {"direction": direction, "column_a": args.column_a, "column_b": args.column_b}
     pairs = load_paired_dataset(dataset, args.train_split, source_b=args.dataset_b, skip_bad=True, **load_kwargs)
     jitter = PairedTransform(args.load_size, args.crop_size, flip=not args.no_flip)
@@ -360,7 +359,7 @@ def main(args: argparse.Namespace) -> Path:
         train_dataset,
         batch_size=args.batch_size,
         shuffle=True,
-        drop_last=len(train_dataset) >= args.batch_size * accelerator.num_processes,
+        drop_last=len(train_dataset) >= args.batch_size * num_processes,
         num_workers=args.num_workers,
         collate_fn=collate_pairs,
         # its own generator: creating an iterator must not draw from the global RNG that dropout uses, or a
@@ -378,7 +377,14 @@ def main(args: argparse.Namespace) -> Path:
         )
         if args.max_validation_samples:
             validation_data = validation_data.select(range(min(args.max_validation_samples, len(validation_data))))
+    return train_dataset, train_dataloader, validation_split, validation_data
 
+
+def prepare_models(
+    args: argparse.Namespace, objective: Objective, accelerator: Accelerator, fast: FastPaths, train_dataloader
+) -> tuple[list[torch.nn.Module], list[torch.optim.Optimizer], Any, Any, dict[str, Any]]:
+    """The generator (and discriminator), their optimizers, the EMA of the generator (or None) and the data loader,
+    prepared by the accelerator; with the architecture a checkpoint records."""
     generator, discriminator = build_models(args, objective)
     architecture = {
         "generator": generator._hub_mixin_config,
@@ -400,6 +406,33 @@ def main(args: argparse.Namespace) -> Path:
 
     prepared = accelerator.prepare(*models, *optimizers, train_dataloader)
     models, optimizers, train_dataloader = list(prepared[: len(models)]), list(prepared[len(models) : -1]), prepared[-1]
+    if ema is not None:
+        ema.to(accelerator.device)
+        accelerator.register_for_checkpointing(ema)
+    return models, optimizers, ema, train_dataloader, architecture
+
+
+def main(args: argparse.Namespace) -> Path:
+    """Train, checkpoint, validate, save the Hub folder and card, and push if asked; returns OUTPUT_DIR."""
+    started = time.time()
+    task, dataset, direction = resolve_data(args)
+    output_dir = Path(args.output_dir or Path("runs") / (task.name if task else Path(dataset).name))
+    accelerator, fast, num_threads = make_accelerator(args, output_dir)
+    objective = Objective(args.objective, args.lambda_l1, args.gan_mode)
+    checkpoints_dir = output_dir / "checkpoints"
+    log_path = output_dir / "logs" / LOG_FILE
+    repo_id = hub_repo_id(args.hub_model_id, task, args.push_to_hub)
+    if accelerator.is_main_process:
+        preflight(output_dir, repo_id, args.push_to_hub, args.hub_private)
+        (output_dir / "logs").mkdir(parents=True, exist_ok=True)
+        remove_temporary_checkpoints(checkpoints_dir)
+
+    train_dataset, train_dataloader, validation_split, validation_data = load_data(
+        args, task, dataset, direction, accelerator.num_processes
+    )
+    models, optimizers, ema, train_dataloader, architecture = prepare_models(
+        args, objective, accelerator, fast, train_dataloader
+    )
     generator, discriminator = models[0], (models[1] if len(models) > 1 else None)
     optimizer_g, optimizer_d = optimizers[0], (optimizers[1] if len(optimizers) > 1 else None)
 
@@ -409,9 +442,6 @@ def main(args: argparse.Namespace) -> Path:
     fraction = args.n_epochs / (args.n_epochs + args.n_epochs_decay)
     schedule = RunSchedule(args.learning_rate, total_steps, fraction, steps_per_epoch)
     run_record = RunRecord(architecture, vars(args), schedule, started=started)
-    if ema is not None:
-        ema.to(accelerator.device)
-        accelerator.register_for_checkpointing(ema)
 
     if accelerator.is_main_process:
         config = {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in vars(args).items()}
@@ -500,32 +530,24 @@ def main(args: argparse.Namespace) -> Path:
     if accelerator.is_main_process:
         if validation_data is not None:
             metrics = validate(accelerator, generator, ema, validation_data, args, global_step)
-        facts = {
-            "task": task,
-            "task_note": f"{TASKS[task.name].output_kind} from {task.input_kind}" if task else "",
-            "dataset": args.dataset or dataset,
-            "train_split": args.train_split,
-            "num_train": len(train_dataset),
-            "direction": direction,
-            "objective_text": objective_description(objective),
-            "global_step": global_step,
-            "epochs": format_epochs(global_step / steps_per_epoch),
-            "images_per_step": args.batch_size * accelerator.num_processes * args.gradient_accumulation_steps,
-            "num_processes": accelerator.num_processes,
-            "accumulation": args.gradient_accumulation_steps,
-            "wall_time": format_duration(run_record.wall_time()),
-            "schedule_text": run_record.describe_schedule(global_step),
-            "hardware": hardware_description(accelerator.device, accelerator.num_processes, num_threads),
-            "mixed_precision": accelerator.mixed_precision,
-            "skipped_pairs": len(skipped),
-            "metrics": metrics,
-            "validation_split": validation_split,
-            "arguments": {k: v for k, v in vars(args).items()},
-            **{
-                k: getattr(args, k)
-                for k in ("batch_size", "adam_beta1", "adam_beta2", "crop_size", "use_ema", "ema_decay")
-            },
-        }
+        facts = training_facts(
+            vars(args),
+            task=task,
+            dataset=dataset,
+            direction=direction,
+            num_train=len(train_dataset),
+            objective_text=objective_description(objective),
+            global_step=global_step,
+            steps_per_epoch=steps_per_epoch,
+            num_processes=accelerator.num_processes,
+            wall_time_s=run_record.wall_time(),
+            schedule_text=run_record.describe_schedule(global_step),
+            hardware=hardware_description(accelerator.device, accelerator.num_processes, num_threads),
+            mixed_precision=accelerator.mixed_precision,
+            skipped_pairs=len(skipped),
+            metrics=metrics,
+            validation_split=validation_split,
+        )
         save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args, repo_id)
         summary = {"output_dir": str(output_dir), "global_step": global_step, "skipped_pairs": len(skipped)}
         summary["metrics"] = metrics

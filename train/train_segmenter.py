@@ -15,7 +15,6 @@ import json
 import logging
 import math
 import shlex
-import shutil
 import time
 from pathlib import Path
 
@@ -30,12 +29,17 @@ from pix2pix_hub.data import load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.evaluation.metrics import LabelScores
 from pix2pix_hub.evaluation.segmenter import LabelSegmenter, segmenter_card_kwargs
-from pix2pix_hub.metadata import NON_COMMERCIAL_DATASETS, NON_COMMERCIAL_LICENSE
+from pix2pix_hub.paired_datasets import NON_COMMERCIAL_LICENSE, is_non_commercial
 from pix2pix_hub.palettes import IGNORE_INDEX, decode_labels
 from pix2pix_hub.tasks import TASKS, find_dataset_dir, get_task
+from pix2pix_hub.training.checkpoints import (
+    latest_checkpoint,
+    read_checkpoint_state,
+    remove_temporary_checkpoints,
+    save_checkpoint,
+)
 
 logger = logging.getLogger(__name__)
-STATE_FILE = "training_state.json"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -155,16 +159,16 @@ def main(args: argparse.Namespace) -> None:
 
     checkpoints_dir = args.output_dir / "checkpoints"
     start_epoch = 0
-    existing = sorted(checkpoints_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     resume = None
-    if args.resume_from_checkpoint == "latest" and existing:
-        resume = existing[-1]
-    elif args.resume_from_checkpoint not in ("latest", "none"):
+    if args.resume_from_checkpoint == "latest":
+        remove_temporary_checkpoints(checkpoints_dir)
+        resume = latest_checkpoint(checkpoints_dir)
+    elif args.resume_from_checkpoint != "none":
         resume = Path(args.resume_from_checkpoint)
     trained_seconds = 0.0  # over all runs that led to this model, resumes included
     if resume is not None:
+        state = read_checkpoint_state(resume)
         accelerator.load_state(str(resume))
-        state = json.loads((resume / STATE_FILE).read_text())
         start_epoch, trained_seconds = state["epoch"], state.get("train_seconds", 0.0)
         logger.warning("resumed from %s (epoch %d done)", resume, start_epoch)
 
@@ -186,15 +190,9 @@ def main(args: argparse.Namespace) -> None:
             scheduler.step()
             total += loss.item()
             progress.set_postfix(loss=f"{total / (step + 1):.3f}")
-        checkpoint = checkpoints_dir / f"checkpoint-{epoch + 1}"
-        accelerator.save_state(str(checkpoint))
         trained_seconds += time.time() - epoch_started
         state = {"epoch": epoch + 1, "train_seconds": trained_seconds}
-        (checkpoint / STATE_FILE).write_text(json.dumps(state))
-        for old in sorted(checkpoints_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[
-            : -args.checkpoints_total_limit
-        ]:
-            shutil.rmtree(old)
+        save_checkpoint(accelerator, checkpoints_dir, epoch + 1, state, args.checkpoints_total_limit)
         holdout = score(accelerator.unwrap_model(model), holdout_photos, holdout_labels)
         print(
             f"epoch {epoch + 1}: loss {total / steps_per_epoch:.4f}, held-out pixel/class/IoU "
@@ -225,7 +223,7 @@ def main(args: argparse.Namespace) -> None:
     model.half().save_pretrained(args.output_dir)
     # written here, not by save_pretrained, which keeps a README.md already in the folder (e.g. of a resumed run)
     card = model.generate_model_card(**segmenter_card_kwargs(model, facts, scores))
-    if {folder.name, *task.datasets} & NON_COMMERCIAL_DATASETS:  # e.g. trained on Cityscapes photos
+    if is_non_commercial({folder.name, *task.datasets}):  # e.g. trained on Cityscapes photos
         for key, value in NON_COMMERCIAL_LICENSE.items():
             setattr(card.data, key, value)
     card.save(args.output_dir / "README.md")

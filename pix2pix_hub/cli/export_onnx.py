@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     generator = Pix2PixGenerator.from_pretrained(resolve_model_source(args.model))
     path = export_onnx(generator, args.output, opset=args.opset)
     side = generator.min_input_size
-    probe = torch.rand(1, generator.down_blocks[0].conv.in_channels, side, side) * 2 - 1
+    probe = torch.rand(1, generator.in_channels, side, side) * 2 - 1
     with torch.inference_mode():
         expected = generator(probe).numpy()
     diff = float(np.abs(run_onnx(path, probe.numpy()) - expected).max())

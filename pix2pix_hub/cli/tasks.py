@@ -17,7 +17,7 @@ def table() -> str:
     rows = [("task", "input", "data (direction)", "bundled model", "hub repo")]
     for task in TASKS.values():
         data = f"{'+'.join(task.datasets)} ({task.direction})" if task.has_data else "none here"
-        bundled = "yes" if (task.zoo_dir / "config.json").is_file() else "no"
+        bundled = "yes" if task.bundled else "no"
         rows.append((task.name, task.input_kind, data, bundled, task.hub_repo_id))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]

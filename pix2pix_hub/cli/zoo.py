@@ -29,13 +29,12 @@ def run_list(args: argparse.Namespace) -> int:
         print(zoo_table())
         return 0
     for task in TASKS.values():
-        weights = task.zoo_dir / WEIGHTS_FILE
-        if not weights.is_file():
+        if not task.bundled:
             print(f"{task.name:26} -  {'no data here' if not task.has_data else 'not trained yet'}")
             continue
         metrics = (read_metrics(task) or {}).get("all", {})
         scores = f"L1 {metrics['l1']:.3f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.3f}" if metrics else ""
-        print(f"{task.name:26} {weights.stat().st_size / 2**20:5.1f} MB  {scores}")
+        print(f"{task.name:26} {(task.zoo_dir / WEIGHTS_FILE).stat().st_size / 2**20:5.1f} MB  {scores}")
     print(f"total {zoo_size_bytes() / 2**20:.1f} MB")
     return 0
 

@@ -25,6 +25,7 @@ from ..data import available_splits, is_side_by_side_folder, load_paired_dataset
 from ..data import check_direction as check_data_direction
 from ..errors import Pix2PixHubError
 from ..images import pil_to_tensor, tensor_to_pil
+from ..input_kinds import get_input_kind
 from ..palettes import OffPaletteWarning, Palette, decode_labels, get_palette, label_fit
 from ..pipeline import Pix2PixPipeline
 from ..tasks import TASKS, Task, get_task, resolve_dataset_source
@@ -44,9 +45,7 @@ def resolve_data(data: str | os.PathLike) -> tuple[str | Path, str]:
 def infer_task(dataset_name: str, direction: str | None) -> Task | None:
     """The registry task of a dataset folder and direction (None for image metrics only); ambiguity is an error."""
     candidates = [
-        t
-        for t in TASKS.values()
-        if dataset_name in t.datasets and not t.derived_from_photos and t.input_kind != "sketch"
+        t for t in TASKS.values() if dataset_name in t.datasets and get_input_kind(t.input_kind).make_pair is None
     ]
     if direction is not None:
         candidates = [t for t in candidates if t.direction == direction]

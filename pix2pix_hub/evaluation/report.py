@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .segmenter import PAPER_GROUND_TRUTH_SCORES
+from ..paper_results import score_rows
 
 
 @dataclass
@@ -27,19 +27,6 @@ class ImageRecord:
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "index.html"
 
-#: the paper's numbers for a task (Isola et al. 2017): Table 1 (FCN-scores, Cityscapes labels -> photo) and the
-#: photo -> labels table; rows of (method, per-pixel, per-class, class IoU)
-PAPER_SCORES: dict[str, list[tuple[str, float, float, float]]] = {
-    "cityscapes-labels2photo": [
-        ("pix2pix L1 (paper)", 0.42, 0.15, 0.11),
-        ("pix2pix L1+cGAN (paper)", 0.66, 0.23, 0.17),
-        ("ground truth (paper's FCN-8s on real photos)", *PAPER_GROUND_TRUTH_SCORES["cityscapes"]),
-    ],
-    "cityscapes-photo2labels": [
-        ("pix2pix L1 (paper)", 0.86, 0.42, 0.35),
-        ("pix2pix L1+cGAN (paper)", 0.83, 0.36, 0.29),
-    ],
-}
 SCORE_KEYS = {
     "fcn": ("fcn_pixel_accuracy", "fcn_class_accuracy", "fcn_class_iou"),
     "labels": ("pixel_accuracy", "class_accuracy", "class_iou"),
@@ -99,7 +86,7 @@ def render_report(metrics: dict[str, Any], per_class: dict[str, Any] | None, rec
     ]
     if kind in SCORE_KEYS:
         keys = SCORE_KEYS[kind]
-        rows = [("this run", *(metrics[k] for k in keys))] + PAPER_SCORES.get(metrics.get("task") or "", [])
+        rows = [("this run", *(metrics[k] for k in keys))] + score_rows(metrics.get("task") or "")
         heading = "FCN-score" if kind == "fcn" else "Label accuracy"
         parts.append(
             f"<h2>{heading} next to the paper</h2><table><tr><th></th><th>per-pixel acc.</th><th>per-class acc."

@@ -15,6 +15,7 @@ from torch import nn
 from ..errors import Pix2PixHubError
 from ..models.hub_model import Pix2PixHubModel
 from ..palettes import get_palette
+from ..paper_results import ground_truth_scores
 
 
 class ConvBlock(nn.Module):
@@ -133,9 +134,6 @@ class LabelSegmenter(Pix2PixHubModel):
         return ids
 
 
-#: the paper's FCN-score of real photos (Table 1, "Ground truth" row), per palette: per-pixel, per-class, class IoU
-PAPER_GROUND_TRUTH_SCORES: dict[str, tuple[float, float, float]] = {"cityscapes": (0.80, 0.26, 0.21)}
-
 DIFFERENCES_FROM_FCN8S = """\
 - The paper scores generated photos with FCN-8s (Long et al.), a VGG-16 network of about 134M parameters trained in
   caffe on the full Cityscapes train set. Those weights cannot be had here, so this is a much smaller U-Net
@@ -154,7 +152,7 @@ def segmenter_card_kwargs(model: LabelSegmenter, facts: dict[str, Any], scores: 
         f"| {s['pixel_accuracy']:.3f} | {s['class_accuracy']:.3f} | {s['class_iou']:.3f} |"
         for split, s in scores.items()
     ]
-    paper = PAPER_GROUND_TRUTH_SCORES.get(model.palette.name)
+    paper = ground_truth_scores(model.palette.name)
     if paper:
         rows.append(
             f"| paper's FCN-8s on real photos (Table 1, ground truth) | {paper[0]:.2f} | {paper[1]:.2f} | {paper[2]:.2f} |"

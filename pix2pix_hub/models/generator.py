@@ -131,6 +131,11 @@ class Pix2PixGenerator(Pix2PixHubModel):
         init_weights(self)
 
     @property
+    def in_channels(self) -> int:
+        """Channels of the images the generator takes (3 for RGB, 1 for grayscale)."""
+        return self.down_blocks[0].conv.in_channels
+
+    @property
     def min_input_size(self) -> int:
         """Height and width must be multiples of this (2**num_downs), or the skips do not line up."""
         return 2**self.num_downs

@@ -21,13 +21,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
+from ..card_files import card_template
 from ..errors import Pix2PixHubError
 from ..metadata import CITATION, HUB_NAMESPACE, HUB_TAGS, LIBRARY_NAME, LICENSE, PAPER_URL, PIPELINE_TAG, REPO_URL
 from ..tasks import bundled_model_for, nearest_task
 
 logger = logging.getLogger(__name__)
 
-MODEL_CARD_TEMPLATE = (Path(__file__).resolve().parent.parent / "model_cards" / "model_card.md").read_text()
+MODEL_CARD_TEMPLATE = card_template("model_card.md")
 
 
 class Pix2PixHubModel(

@@ -1,8 +1,8 @@
 """The Gradio app: one tab per task (or per pair of opposite directions), built from the task registry in a loop.
 
-Per-task differences are data: `INPUT_WIDGETS` maps a task's `input_kind` to the way a person enters it (label
-painter in the task's palette, sketchpad, mask painter, upload) and whether the output follows the drawing live,
-and `prepare_input` turns what was entered into the model's input (grayscale, hole filled). Every task also has an
+Per-task differences are data: a task's input kind (`pix2pix_hub.input_kinds`) names the widget a person enters it
+with (`WIDGETS`: label painter in the task's palette, sketchpad, mask painter, upload; live ones translate as the
+person draws), its hint, how the entry becomes the model's input and what of the input the output keeps. Every task also has an
 API endpoint `/<task.api_name>` (file in, PNG out). Models are called through `ModelStore.translate` only, which
 batches concurrent requests; outputs are written by `outputs.save_png`, never rewritten while being served.
 """
@@ -20,12 +20,12 @@ import numpy as np
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from ..drawing import HOLE_COLOUR, draw_input
+from ..drawing import HOLE_COLOUR
 from ..errors import Pix2PixHubError
 from ..images import load_image
+from ..input_kinds import draw_input, get_input_kind, keep_known, prepare_input
 from ..metadata import PAPER_URL, REPO_URL
-from ..palettes import decode_labels, encode_labels, get_palette
-from ..postprocess import keep_known
+from ..palettes import get_palette
 from ..tasks import TASKS, Task
 from ..zoo import EVAL_SIZE, ModelFacts
 from .models import MAX_BATCH_SIZE, ModelStore
@@ -95,18 +95,15 @@ def uploaded_image(value: str | None) -> Image.Image:
         raise gr.Error(str(exc).replace(value, Path(value).name), print_exception=False) from None
 
 
-# ----- the widget for each input kind ------------------------------------------------------------------------------
+# ----- the widgets input kinds are entered with --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class InputWidget:
-    """How one input kind is entered: the component to build for a task, and how its value becomes an image."""
+    """How an input is entered: the component to build for a task, and how its value becomes an image."""
 
     make: Callable[[Task], gr.components.Component]
     read: Callable[[Any], Image.Image]
-    hint: str
-    #: show what the model is given beside the output (when it is not what the person entered)
-    shows_model_input: bool = False
     #: translate on every change of the canvas (as the person draws), not only on the Translate button
     live: bool = False
 
@@ -169,41 +166,16 @@ def uploader(task: Task) -> gr.Image:
     )
 
 
-INPUT_WIDGETS: dict[str, InputWidget] = {
-    "label_map": InputWidget(
-        label_painter, editor_composite, "Paint with the class colours; big strokes work best.", live=True
-    ),
-    "edges": InputWidget(sketchpad, editor_composite, "Draw the object's outline in thin black lines.", live=True),
-    "sketch": InputWidget(sketchpad, editor_composite, "Sketch the object in black on white.", live=True),
-    "masked_photo": InputWidget(
-        mask_painter,
-        masked_photo,
-        "Painted pixels become the hole the model fills in; the rest of the photo is kept as it is.",
-        shows_model_input=True,
-    ),
-    "grayscale": InputWidget(
-        uploader,
-        uploaded_image,
-        "Any photo: the model sees it in grayscale and adds colour; the brightness stays the photo's.",
-        shows_model_input=True,
-    ),
-    "photo": InputWidget(uploader, uploaded_image, "Upload a photo."),
-    "map": InputWidget(uploader, uploaded_image, "Upload a map tile."),
+#: the widgets by the name an input kind gives (`InputKind.widget`)
+WIDGETS: dict[str, InputWidget] = {
+    "label_painter": InputWidget(label_painter, editor_composite, live=True),
+    "sketchpad": InputWidget(sketchpad, editor_composite, live=True),
+    "mask_painter": InputWidget(mask_painter, masked_photo),
+    "upload": InputWidget(uploader, uploaded_image),
 }
 
 
 # ----- inference ---------------------------------------------------------------------------------------------------
-
-
-def prepare_input(task: Task, image: Image.Image) -> Image.Image:
-    """The model's input for what the person gave: label maps snapped to the palette (brush edges are blended),
-    grayscale for colorization, unchanged otherwise."""
-    if task.input_kind == "label_map":
-        ids = decode_labels(image, task.palette, on_off_palette="ignore")
-        return Image.fromarray(encode_labels(ids, task.palette))
-    if task.input_kind == "grayscale":
-        return image.convert("L").convert("RGB")
-    return image
 
 
 def limit_size(image: Image.Image) -> Image.Image:
@@ -259,7 +231,8 @@ class Translator:
 def make_ui_handler(translate: Translator, task: Task, live: bool = False) -> Callable:
     """The UI's handler: the output PNG's path, and the model input's where the widget shows it. `live` (drawing)
     clears the output for an empty canvas instead of showing an error at every stroke."""
-    widget = INPUT_WIDGETS[task.input_kind]
+    kind = get_input_kind(task.input_kind)
+    widget = WIDGETS[kind.widget]
 
     def handle(value: Any, seed: float, paper_mode: bool) -> str | None | tuple[str | None, str | None]:
         try:
@@ -267,11 +240,11 @@ def make_ui_handler(translate: Translator, task: Task, live: bool = False) -> Ca
         except NoInput:
             if not live:
                 raise
-            return (None, None) if widget.shows_model_input else None
+            return (None, None) if kind.shows_model_input else None
         except Pix2PixHubError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         output = translate(task, model_input, seed, paper_mode)
-        return (output, translate.model_input_png(model_input)) if widget.shows_model_input else output
+        return (output, translate.model_input_png(model_input)) if kind.shows_model_input else output
 
     return handle
 
@@ -381,7 +354,8 @@ def task_panel(translate: Translator, task: Task, seed: gr.Number, paper: gr.Che
     """The UI of one task: status and card note, input widget (opening with the first example), output (and the
     model's input where it differs), the model's facts in a collapsed panel, and the task's API endpoint."""
     info = translate.store.info(task)
-    widget = INPUT_WIDGETS[task.input_kind]
+    kind = get_input_kind(task.input_kind)
+    widget = WIDGETS[kind.widget]
     first_output, first_model_input = first_outputs(translate, task)
     model = f"Model: {info.status}" if info.available else f"⚠️ **No model yet:** {info.status}"
     note = info.card_note.removeprefix(f"{task.description}.").strip()  # cards often repeat the description
@@ -393,7 +367,7 @@ def task_panel(translate: Translator, task: Task, seed: gr.Number, paper: gr.Che
             label="Model input",
             format="png",
             interactive=False,
-            visible=widget.shows_model_input,
+            visible=kind.shows_model_input,
             elem_classes=["task-model-input"],
         )
         output = gr.Image(
@@ -404,8 +378,8 @@ def task_panel(translate: Translator, task: Task, seed: gr.Number, paper: gr.Che
             buttons=["download"],
             elem_classes=["task-output"],
         )
-    outputs = [output, model_input] if widget.shows_model_input else [output]
-    hint = widget.hint + (" The output follows your drawing." if widget.live and info.available else "")
+    outputs = [output, model_input] if kind.shows_model_input else [output]
+    hint = kind.hint + (" The output follows your drawing." if widget.live and info.available else "")
     gr.Markdown(hint + palette_legend(task))
     button = gr.Button(f"Translate ({task.name})", variant="primary", interactive=info.available)
     events = dict(api_visibility="private", concurrency_id="model", concurrency_limit=MAX_BATCH_SIZE)

@@ -1,8 +1,9 @@
-"""The trained model's card: a training section (model_cards/training_section.md) added to the model card, and a
+"""The trained model's card: a training section (the top-level model_cards/training_section.md) added to the model card, and a
 sample grid made on drawn inputs, never dataset images."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from pathlib import Path
@@ -10,18 +11,23 @@ from typing import Any
 
 import jinja2
 import torch
-from huggingface_hub import EvalResult
+from huggingface_hub import EvalResult, ModelCard
 from PIL import Image
 
-from ..drawing import draw_input, draw_scene
+from ..card_files import card_template
+from ..drawing import draw_scene
+from ..errors import Pix2PixHubError
+from ..input_kinds import draw_input
 from ..metadata import LICENSE, REPO_URL
 from ..models import PatchGANDiscriminator, Pix2PixGenerator
 from ..pipeline import Pix2PixPipeline, image_grid
-from ..tasks import Task
+from ..tasks import Task, get_task
 from .metrics import METRIC_DESCRIPTIONS
+from .schedule import format_epochs
 
-TRAINING_SECTION_TEMPLATE = Path(__file__).resolve().parent.parent / "model_cards" / "training_section.md"
 SAMPLES_FILE = "samples.png"
+#: the facts a run's card is rendered from, in OUTPUT_DIR/logs/
+FACTS_FILE = "card_facts.json"
 
 
 def hardware_description(device: torch.device, num_processes: int, num_threads: int) -> str:
@@ -63,45 +69,114 @@ def describe_discriminator(discriminator: PatchGANDiscriminator | None) -> str:
     return f"{rf}x{rf} PatchGAN, ndf {config['ndf']}, {config['norm']} norm"
 
 
-def training_section(facts: dict[str, Any]) -> str:
-    """Render the training section of the card from the run's facts."""
-    template = jinja2.Template(TRAINING_SECTION_TEMPLATE.read_text(), undefined=jinja2.StrictUndefined)
-    return template.render(repo_url=REPO_URL, license=LICENSE, metric_descriptions=METRIC_DESCRIPTIONS, **facts)
+def training_facts(
+    args: dict[str, Any],
+    *,
+    task: Task | None,
+    dataset: str,
+    direction: str,
+    num_train: int,
+    objective_text: str,
+    global_step: int,
+    steps_per_epoch: int,
+    num_processes: int,
+    wall_time_s: float,
+    schedule_text: str,
+    hardware: str,
+    mixed_precision: str,
+    skipped_pairs: int,
+    metrics: dict[str, float] | None,
+    validation_split: str | None,
+) -> dict[str, Any]:
+    """The facts of a finished run that its card states, JSON-ready (the task by name, the arguments as given)."""
+    return {
+        "task": task.name if task is not None else None,
+        "task_note": f"{task.output_kind} from {task.input_kind}" if task is not None else "",
+        "dataset": str(args["dataset"] or dataset),
+        "train_split": args["train_split"],
+        "num_train": num_train,
+        "direction": direction,
+        "objective_text": objective_text,
+        "global_step": global_step,
+        "epochs": format_epochs(global_step / steps_per_epoch),
+        "images_per_step": args["batch_size"] * num_processes * args["gradient_accumulation_steps"],
+        "num_processes": num_processes,
+        "wall_time": format_duration(wall_time_s),
+        "schedule_text": schedule_text,
+        "hardware": hardware,
+        "mixed_precision": mixed_precision,
+        "skipped_pairs": skipped_pairs,
+        "metrics": metrics,
+        "validation_split": validation_split,
+        "arguments": args,
+    }
 
 
-def write_model_cards(
-    output_dir: str | os.PathLike,
+def card_facts(
+    generator: Pix2PixGenerator, discriminator: PatchGANDiscriminator | None, facts: dict[str, Any]
+) -> dict[str, Any]:
+    """A run's facts (`training_facts`) with the models' descriptions: everything its card is rendered from."""
+    return {
+        **facts,
+        "generator_text": describe_generator(generator),
+        "discriminator_text": describe_discriminator(discriminator),
+        "min_input_size": generator.min_input_size,
+        "samples_file": SAMPLES_FILE,
+    }
+
+
+def read_card_facts(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """The facts a train.py run rendered its card from (OUTPUT_DIR/logs/card_facts.json)."""
+    path = Path(run_dir) / "logs" / FACTS_FILE
+    if not path.is_file():
+        raise Pix2PixHubError(
+            f"{path} is missing: the run predates it. Rerun its train.py command with --resume_from_checkpoint "
+            "latest (train/zoo/train_task.sh TASK does): it resumes at the final checkpoint and rewrites the folder."
+        )
+    return json.loads(path.read_text())
+
+
+def training_section(facts: dict[str, Any], omit_empty_validation: bool = False) -> str:
+    """The card's training section from the run's facts (`card_facts`); `omit_empty_validation` leaves out the
+    validation heading of a run without validation (the zoo card has its own evaluation)."""
+    template = jinja2.Template(card_template("training_section.md"), undefined=jinja2.StrictUndefined)
+    return template.render(
+        repo_url=REPO_URL,
+        license=LICENSE,
+        metric_descriptions=METRIC_DESCRIPTIONS,
+        omit_empty_validation=omit_empty_validation,
+        **{**facts, "task": get_task(facts["task"]) if facts["task"] else None},
+    )
+
+
+def card_title(facts: dict[str, Any]) -> str:
+    return f"pix2pix {facts['task']}" if facts["task"] else "pix2pix generator"
+
+
+def generator_card(
     generator: Pix2PixGenerator,
-    discriminator: PatchGANDiscriminator | None,
     facts: dict[str, Any],
     repo_id: str | None = None,
-) -> None:
-    """Write OUTPUT_DIR/README.md (generator card with the training section and metrics in its metadata) and
-    OUTPUT_DIR/discriminator/README.md."""
-    output_dir = Path(output_dir)
-    task = facts.get("task")
-    title = f"pix2pix {task.name}" if task is not None else "pix2pix generator"
+    zoo_sections: str = "",
+    pipeline_task: str | None = None,
+) -> ModelCard:
+    """The generator's card rendered once from the run's facts (`card_facts`): the model card template with the zoo
+    sections (if any) before the training section, and the validation metrics in its metadata."""
+    task = get_task(facts["task"]) if facts["task"] else None
     summary = (
         f"{task.description}. " if task is not None else ""
     ) + f"A pix2pix generator trained on `{facts['dataset']}` with pix2pix_hub."
     card = generator.generate_model_card(
-        title=title,
+        title=card_title(facts),
         summary=summary,
         repo_id=repo_id,
-        extra_sections=training_section(
-            {
-                **facts,
-                "generator_text": describe_generator(generator),
-                "discriminator_text": describe_discriminator(discriminator),
-                "min_input_size": generator.min_input_size,
-                "samples_file": SAMPLES_FILE,
-            }
-        ),
+        pipeline_task=pipeline_task,
+        extra_sections=zoo_sections + training_section(facts, omit_empty_validation=bool(zoo_sections)),
     )
     metrics = facts.get("metrics")
     if metrics:
         dataset_name = Path(str(facts["dataset"])).name
-        card.data.model_name = repo_id or title
+        card.data.model_name = repo_id or card_title(facts)
         card.data.eval_results = [
             EvalResult(
                 task_type="image-to-image",
@@ -114,10 +189,27 @@ def write_model_cards(
             for name in METRIC_DESCRIPTIONS
             if name in metrics
         ]
-    card.save(output_dir / "README.md")
+    return card
+
+
+def write_model_cards(
+    output_dir: str | os.PathLike,
+    generator: Pix2PixGenerator,
+    discriminator: PatchGANDiscriminator | None,
+    facts: dict[str, Any],
+    repo_id: str | None = None,
+) -> None:
+    """Write OUTPUT_DIR/README.md (generator card with the training section and metrics in its metadata),
+    OUTPUT_DIR/discriminator/README.md, and the facts they were rendered from to OUTPUT_DIR/logs/card_facts.json
+    (the zoo export renders its card from them)."""
+    output_dir = Path(output_dir)
+    facts = card_facts(generator, discriminator, facts)
+    (output_dir / "logs").mkdir(parents=True, exist_ok=True)
+    (output_dir / "logs" / FACTS_FILE).write_text(json.dumps(facts, indent=2, default=str) + "\n")
+    generator_card(generator, facts, repo_id).save(output_dir / "README.md")
     if discriminator is not None:
         discriminator.generate_model_card(
-            title=f"{title} (discriminator)",
+            title=f"{card_title(facts)} (discriminator)",
             summary="The PatchGAN discriminator trained with the generator in the parent folder; only needed to "
             "continue training or to study the GAN.",
         ).save(output_dir / "discriminator" / "README.md")

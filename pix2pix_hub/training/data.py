@@ -15,40 +15,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..augment import masked_photo_input, sketch_input
 from ..errors import Pix2PixHubError
-from ..tasks import Task
+from ..input_kinds import PairMaker
 
 logger = logging.getLogger(__name__)
-
-PairMaker = Callable[[Image.Image, Image.Image], tuple[Image.Image, Image.Image]]
-
-
-def grayscale_input(inp: Image.Image, target: Image.Image) -> tuple[Image.Image, Image.Image]:
-    """Colorization: the input is the target photo in grayscale (kept 3-channel so any RGB model fits)."""
-    return target.convert("L").convert("RGB"), target
-
-
-#: input_kind -> how a training pair is made from a (input, target) pair, for tasks whose inputs are derived from
-#: photos on the fly (`Task.derived_from_photos`) or augmented (sketches); add an entry to support a new kind
-PAIR_MAKERS: dict[str, PairMaker] = {
-    "grayscale": grayscale_input,
-    "masked_photo": masked_photo_input,
-    "sketch": sketch_input,
-}
-
-
-def pair_maker_for(task: Task | None) -> PairMaker | None:
-    """The task's pair maker, None when its dataset pairs are used as stored; a clear error when none exists yet."""
-    if task is None or not (task.derived_from_photos or task.input_kind == "sketch"):
-        return None
-    if task.input_kind not in PAIR_MAKERS:
-        raise Pix2PixHubError(
-            f"task {task.name!r} builds its {task.input_kind} inputs on the fly, and no pair maker for "
-            f"{task.input_kind!r} is registered yet (known: {sorted(PAIR_MAKERS)}). Add one to PAIR_MAKERS in "
-            "pix2pix_hub/training/data.py, or train on stored pairs with --dataset and --direction instead of --task."
-        )
-    return PAIR_MAKERS[task.input_kind]
 
 
 def sample_seed(seed: int, epoch: int, index: int) -> int:

@@ -1,31 +1,35 @@
-"""Build the combined pix2pix-layout training folders the multi-dataset zoo tasks train on (git-ignored, under runs/).
+"""Build the combined pix2pix-layout training folder a multi-dataset zoo task trains on (git-ignored, under runs/),
+and print the folder to pass as --dataset (nothing for a task that trains on its one stored dataset).
 
-    python train/zoo/prepare_data.py sketch2photo runs/data/sketch2photo   # symlinks to both edge sets
-    python train/zoo/prepare_data.py photos runs/data/photos               # photo|photo pairs for colorization, inpainting
+    python train/zoo/prepare_data.py sketch2photo   # runs/data/sketch2photo: symlinks to both edge sets
+    python train/zoo/prepare_data.py colorization   # runs/data/photos: photo|photo pairs of every photo dataset
 
-train/train.py reads one dataset folder; these folders let it train on several without changing it.
+train/train.py reads one dataset folder; these folders let it train on several without changing it. What a task
+needs follows from the registries: inputs made from photos (`InputKind.from_photos`) train on the photo halves,
+other tasks with several datasets on their pairs as stored.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from PIL import Image
 
 from pix2pix_hub.images import list_images
-from pix2pix_hub.tasks import find_dataset_dir, get_task
-from pix2pix_hub.zoo import PHOTO_DIRECTIONS
+from pix2pix_hub.paired_datasets import DATASETS
+from pix2pix_hub.tasks import Task, find_dataset_dir, get_task
 
-EDGE_SETS = get_task("sketch2photo").datasets
-PHOTO_SETS = get_task("colorization").datasets
+#: where the combined folders are built
+DATA_ROOT = Path("runs/data")
 
 
-def link_edges(output: Path, split: str = "train") -> int:
-    """output/<split>/<dataset>_<name>: symlinks to every edges2shoes and edges2handbags pair, stored as is."""
+def link_pairs(names: tuple[str, ...], output: Path, split: str = "train") -> int:
+    """output/<split>/<dataset>_<name>: symlinks to every pair of the named datasets, stored as is."""
     (output / split).mkdir(parents=True, exist_ok=True)
     count = 0
-    for name in EDGE_SETS:
+    for name in names:
         for path in list_images(find_dataset_dir(name) / split):
             link = output / split / f"{name}_{path.name}"
             if not link.exists():
@@ -34,12 +38,12 @@ def link_edges(output: Path, split: str = "train") -> int:
     return count
 
 
-def photo_pairs(output: Path, split: str = "train") -> int:
-    """output/<split>/<dataset>_<name>: the photo half of every pair of every photo dataset, as photo|photo (the
+def photo_pairs(names: tuple[str, ...], output: Path, split: str = "train") -> int:
+    """output/<split>/<dataset>_<name>: the photo half of every pair of the named datasets, as photo|photo (the
     derived tasks make their inputs from the target photo on the fly)."""
     (output / split).mkdir(parents=True, exist_ok=True)
     count = 0
-    for name in PHOTO_SETS:
+    for name in names:
         for path in list_images(find_dataset_dir(name) / split):
             out = output / split / f"{name}_{path.stem}.jpg"
             count += 1
@@ -49,7 +53,7 @@ def photo_pairs(output: Path, split: str = "train") -> int:
                 half = pair.width // 2
                 box = (
                     (0, 0, half, pair.height)
-                    if PHOTO_DIRECTIONS[name] == "BtoA"
+                    if DATASETS[name].photo_half == "A"
                     else (half, 0, pair.width, pair.height)
                 )
                 photo = pair.convert("RGB").crop(box)
@@ -60,13 +64,27 @@ def photo_pairs(output: Path, split: str = "train") -> int:
     return count
 
 
+def training_folder(task: Task, root: Path = DATA_ROOT) -> Path | None:
+    """Build the task's combined folder and return it; None when the task trains on its one stored dataset."""
+    if task.derived_from_photos:
+        photo_pairs(task.datasets, root / "photos")
+        return root / "photos"
+    if len(task.datasets) > 1:
+        link_pairs(task.datasets, root / task.name)
+        return root / task.name
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=("sketch2photo", "photos"))
-    parser.add_argument("output", type=Path)
+    parser.add_argument("task")
+    parser.add_argument("--root", type=Path, default=DATA_ROOT, help="Where combined folders are built.")
     args = parser.parse_args()
-    count = (link_edges if args.kind == "sketch2photo" else photo_pairs)(args.output)
-    print(f"{args.output}/train: {count} pairs")
+    task = get_task(args.task)
+    if not task.has_data:
+        sys.exit(f"prepare_data.py: {task.name} has no data here: {task.note}")
+    folder = training_folder(task, args.root)
+    print(folder if folder is not None else "")
 
 
 if __name__ == "__main__":

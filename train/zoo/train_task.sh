@@ -37,20 +37,11 @@ if checkpoint is not None and read_checkpoint_state(checkpoint)["args"]["max_tra
              "train this length in a new folder (RUNS_DIR=runs/long).")
 PY
 
+# multi-dataset tasks train on a combined folder built from the registries (train/zoo/prepare_data.py); exit 2 if
+# the task has no data here (see docs/zoo.md for training it on your own pairs)
+DATASET=$("$PYTHON" train/zoo/prepare_data.py "$TASK") || exit 2
 DATA=()
-case "$TASK" in
-  facades-labels2photo | cityscapes-labels2photo | cityscapes-photo2labels | maps-aerial2map | maps-map2aerial | \
-    edges2shoes | edges2handbags) ;;
-  sketch2photo)
-    # both edge sets as one folder of symlinks; the sketch pair maker (pix2pix_hub.augment) roughens the edges
-    "$PYTHON" train/zoo/prepare_data.py sketch2photo runs/data/sketch2photo
-    DATA=(--dataset runs/data/sketch2photo) ;;
-  colorization | inpainting)
-    # photo halves of all five datasets as photo|photo pairs; the pair maker makes the grayscale/masked input
-    "$PYTHON" train/zoo/prepare_data.py photos runs/data/photos
-    DATA=(--dataset runs/data/photos) ;;
-  *) echo "train_task.sh: $TASK has no data here (see docs/zoo.md for training it on your own pairs)" >&2; exit 2 ;;
-esac
+[ -z "$DATASET" ] || DATA=(--dataset "$DATASET")
 
 COMMAND=(nice -n 10 "$PYTHON" train/train.py --task "$TASK" "${DATA[@]}" --output_dir "$RUN"
   --ngf 16 --ndf 16 --upsampling "$UPSAMPLING" --load_size 286 --crop_size 256 --batch_size "$BATCH_SIZE" --max_train_steps "$STEPS"
