@@ -28,13 +28,13 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 
+from pix2pix_hub.hardware import cpu_features
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.training import Objective, discriminator_step, generator_step
 from pix2pix_hub.training.fast_paths import (
     FastPaths,
     apply_to_batch,
     apply_to_model,
-    bf16_is_native,
     resolve_fast_paths,
 )
 from pix2pix_hub.training.steps import make_optimizer
@@ -171,10 +171,6 @@ def variant_paths(name: str) -> FastPaths:
     return auto if name == "auto" else VARIANTS[name]
 
 
-def cpu_description() -> str:
-    return f"torch kernels {torch.backends.cpu.get_cpu_capability()}, native bf16 {bf16_is_native(torch.device('cpu'))}"
-
-
 def measure(config_name: str, rounds: int, steps_per_round: int, threads: int, with_compile: bool) -> dict:
     config = CONFIGS[config_name]
     loops = make_loops(config, with_compile)
@@ -215,7 +211,7 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="Also measure torch.compile (minutes to compile).")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"cpu: {cpu_description()}", flush=True)
+    print(f"cpu: {cpu_features().describe()}", flush=True)
     results = {}
     for name in args.configs:
         results[name] = measure(name, args.rounds, args.steps_per_round, args.threads, args.compile)

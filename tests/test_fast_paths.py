@@ -12,9 +12,10 @@ from safetensors.torch import load_file
 from test_training import make_pairs, read_log, run_env, train_command
 
 from pix2pix_hub.data import PairedTransform, load_paired_dataset
+from pix2pix_hub.hardware import bf16_is_fast
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.training.data import TrainingPairs
-from pix2pix_hub.training.fast_paths import FastPaths, apply_to_model, bf16_is_native, resolve_fast_paths
+from pix2pix_hub.training.fast_paths import FastPaths, apply_to_model, resolve_fast_paths
 
 FAST = ["--mixed_precision", "bf16", "--channels_last", "yes", "--max_train_steps", "8", "--validation_split", "none"]
 PLAIN = ["--mixed_precision", "no", "--channels_last", "no", "--max_train_steps", "8", "--validation_split", "none"]
@@ -37,7 +38,7 @@ def test_auto_picks_bf16_only_where_native_and_channels_last_with_it(monkeypatch
     monkeypatch.delenv("ACCELERATE_MIXED_PRECISION", raising=False)
     cpu = torch.device("cpu")
     auto = resolve_fast_paths(device=cpu)
-    native = bf16_is_native(cpu)
+    native = bf16_is_fast(cpu)
     assert auto == FastPaths("bf16" if native else "no", channels_last=native, compile=False)
     assert resolve_fast_paths("no", device=cpu) == FastPaths("no", channels_last=False, compile=False)
     assert resolve_fast_paths("bf16", "no", True, device=cpu) == FastPaths("bf16", channels_last=False, compile=True)

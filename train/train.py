@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from pix2pix_hub.cli import DefaultsHelpFormatter
 from pix2pix_hub.data import DIRECTIONS, PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
+from pix2pix_hub.hardware import bf16_is_fast
 from pix2pix_hub.images import tensor_to_pil
 from pix2pix_hub.input_kinds import pair_maker_for
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
@@ -59,7 +60,6 @@ from pix2pix_hub.training.fast_paths import (
     FastPaths,
     apply_to_batch,
     apply_to_model,
-    bf16_is_native,
     resolve_fast_paths,
 )
 from pix2pix_hub.training.losses import GAN_MODES
@@ -333,7 +333,7 @@ def make_accelerator(args: argparse.Namespace, output_dir: Path) -> tuple[Accele
     )
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
-    if accelerator.mixed_precision == "bf16" and not bf16_is_native(accelerator.device):
+    if accelerator.mixed_precision == "bf16" and not bf16_is_fast(accelerator.device):
         logger.warning(
             "bf16 is emulated on this %s and much slower than fp32; use --mixed_precision auto", accelerator.device
         )

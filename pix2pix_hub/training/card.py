@@ -50,7 +50,9 @@ def sample_grid(generator: Pix2PixGenerator, task: Task | None, size: int, count
     """Rows of (drawn input, output) for the task's input kind; the generator runs in deterministic mode."""
     inputs = [draw_input(task.name, size, seed) if task else draw_scene(size, seed) for seed in range(count)]
     was_training = generator.training
-    outputs = Pix2PixPipeline(generator, device=next(generator.parameters()).device, precision="fp32")(inputs)
+    outputs = Pix2PixPipeline(generator, device=next(generator.parameters()).device, precision="fp32", backend="torch")(
+        inputs
+    )
     generator.train(was_training)
     return image_grid([[inp.convert("RGB"), out] for inp, out in zip(inputs, outputs, strict=True)])
 

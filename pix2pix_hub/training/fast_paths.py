@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..hardware import bf16_is_fast
+
 AUTO_CHOICES = ("auto", "yes", "no")
 MIXED_PRECISION_CHOICES = ("auto", "no", "fp16", "bf16")
 
@@ -21,15 +23,6 @@ MIXED_PRECISION_CHOICES = ("auto", "no", "fp16", "bf16")
 def default_device() -> torch.device:
     """The device Accelerate picks for a single process: CUDA when present, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def bf16_is_native(device: torch.device) -> bool:
-    """bf16 pays on CUDA and on CPUs with native bf16 (AVX512-BF16 / AMX); elsewhere it is emulated and slow."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        return bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
-    return False
 
 
 @dataclass(frozen=True)
@@ -61,7 +54,7 @@ def resolve_fast_paths(
         if os.environ.get("ACCELERATE_MIXED_PRECISION"):
             resolved: str | None = None
         else:
-            resolved = "bf16" if bf16_is_native(device) else "no"
+            resolved = "bf16" if bf16_is_fast(device) else "no"
     else:
         resolved = mixed_precision
     if channels_last == "auto":
