@@ -220,7 +220,12 @@ def test_real_targets_score_perfectly_and_page_shows_them(tmp_path):
 def test_generator_image_metrics_and_saved_images(tmp_path, side_by_side_dir):
     model = tiny_generator_dir(tmp_path)
     metrics = evaluate(
-        side_by_side_dir, model, batch_size=3, save_images=tmp_path / "images", output_dir=tmp_path / "o"
+        side_by_side_dir,
+        model,
+        batch_size=3,
+        save_images=tmp_path / "images",
+        output_dir=tmp_path / "o",
+        backend="torch",
     )
     assert metrics["evaluation"] == "image" and metrics["task"] is None
     assert 0 < metrics["l1"] < 2 and 0 < metrics["psnr"] < PSNR_CAP_DB and -1 <= metrics["ssim"] <= 1
@@ -233,7 +238,12 @@ def test_generator_fcn_score(tmp_path):
     data = label_pair_dir(tmp_path)
     tiny_segmenter().save_pretrained(tmp_path / "seg")
     metrics = evaluate(
-        data, tiny_generator_dir(tmp_path), task="cityscapes-labels2photo", segmenter=tmp_path / "seg", batch_size=4
+        data,
+        tiny_generator_dir(tmp_path),
+        task="cityscapes-labels2photo",
+        segmenter=tmp_path / "seg",
+        batch_size=4,
+        backend="torch",
     )
     assert metrics["direction"] == "BtoA" and metrics["num_images"] == 5
     for key in ("fcn_pixel_accuracy", "fcn_class_accuracy", "fcn_class_iou"):
