@@ -4,6 +4,8 @@ train/zoo/export.py and are served by the Space."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterator
 
 import pytest
@@ -63,10 +65,12 @@ def registered(tmp_path, monkeypatch) -> Iterator[Task]:
     AcceleratorState._reset_state(reset_partial_state=True)
 
 
-def test_a_task_added_to_the_registries_is_listed_trained_exported_and_served(registered, tmp_path, capsys):
+def test_a_task_added_to_the_registries_is_listed_trained_exported_and_served(registered, tmp_path):
     task = registered
-    assert cli_main(["tasks"]) == 0
-    assert task.name in capsys.readouterr().out
+    listing = io.StringIO()
+    with contextlib.redirect_stdout(listing):
+        assert cli_main(["tasks"]) == 0
+    assert task.name in listing.getvalue()
 
     from train import main as train_main
     from train import parse_args
