@@ -134,10 +134,8 @@ VARIANTS = {
 
 def make_loops(config: Config, with_compile: bool) -> dict[str, PlainLoop | ProjectLoop]:
     """The plain loop and every project variant; `auto` is what train.py would choose here."""
-    variants = {**VARIANTS, "auto": resolve_fast_paths(device=torch.device("cpu"))}
-    if with_compile:
-        variants["compile"] = FastPaths(variants["auto"].mixed_precision, variants["auto"].channels_last, True)
-    return {"plain": PlainLoop(config), **{name: ProjectLoop(config, paths) for name, paths in variants.items()}}
+    names = [*VARIANTS, "auto", *(["compile"] if with_compile else [])]
+    return {"plain": PlainLoop(config), **{name: ProjectLoop(config, variant_paths(name)) for name in names}}
 
 
 def batch(config: Config) -> tuple[torch.Tensor, torch.Tensor]:
@@ -165,6 +163,7 @@ def peak_memory_mb(loop: str, config_name: str, threads: int) -> float:
 
 
 def variant_paths(name: str) -> FastPaths:
+    """The fast paths of one variant by name: a fixed one, `auto` (train.py's choice here) or auto plus compile."""
     auto = resolve_fast_paths(device=torch.device("cpu"))
     if name == "compile":
         return FastPaths(auto.mixed_precision, auto.channels_last, True)

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_training import make_pairs, read_log, run_env, train_command
+from test_training import make_pairs, read_log, run_training
 
 from pix2pix_hub.data import PairedTransform, load_paired_dataset
 from pix2pix_hub.hardware import bf16_is_fast
@@ -27,9 +27,7 @@ def data(tmp_path_factory):
 
 
 def train(data, output_dir, *extra: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        train_command(data, output_dir, *extra), env=run_env(), capture_output=True, text=True, timeout=300
-    )
+    proc = run_training(data, output_dir, *extra)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 

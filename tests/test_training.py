@@ -67,6 +67,12 @@ def run_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "1", **(extra or {})}
 
 
+def run_training(data: Path, output_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    """train.py on the tiny settings in a subprocess, offline; the caller checks the outcome."""
+    command = train_command(data, output_dir, *extra)
+    return subprocess.run(command, env=run_env(), capture_output=True, text=True, timeout=300)
+
+
 def read_log(output_dir: Path) -> dict[int, dict]:
     lines = (output_dir / "logs" / "train_log.jsonl").read_text().splitlines()
     return {entry["step"]: entry for entry in map(json.loads, lines)}
@@ -182,13 +188,7 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_losses(data, finished
     with (output_dir / "logs" / "train_log.jsonl").open("a") as log:
         log.write('{"step": 15, "loss_d": 0.')  # a line cut short by the kill
 
-    resumed = subprocess.run(
-        train_command(data, output_dir, "--resume_from_checkpoint", "latest"),
-        env=run_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    resumed = run_training(data, output_dir, "--resume_from_checkpoint", "latest")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"resumed from {output_dir / 'checkpoints' / f'checkpoint-{resumed_from}'}" in resumed.stderr
     assert not leftover.exists()
@@ -202,13 +202,7 @@ def test_resume_after_sigkill_reproduces_the_uninterrupted_losses(data, finished
 def test_resume_from_another_architecture_is_refused_clearly(data, finished_run, tmp_path):
     reference_dir, _ = finished_run
     checkpoint = reference_dir / "checkpoints" / "checkpoint-8"
-    proc = subprocess.run(
-        train_command(data, tmp_path / "other", "--ngf", "16", "--resume_from_checkpoint", str(checkpoint)),
-        env=run_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_training(data, tmp_path / "other", "--ngf", "16", "--resume_from_checkpoint", str(checkpoint))
     assert proc.returncode == 2
     assert "another architecture" in proc.stderr and "generator.ngf: checkpoint 8, this run 16" in proc.stderr
 
@@ -260,13 +254,7 @@ def test_resume_from_the_final_checkpoint_gives_the_uninterrupted_weights_and_to
     state_file = output_dir / "checkpoints" / "checkpoint-16" / STATE_FILE
     state = json.loads(state_file.read_text())
     state_file.write_text(json.dumps({**state, "wall_time_s": 3600.0}))  # an hour spent before the kill
-    proc = subprocess.run(
-        train_command(data, output_dir, "--resume_from_checkpoint", "latest"),
-        env=run_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_training(data, output_dir, "--resume_from_checkpoint", "latest")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert sorted(read_log(output_dir)) == list(range(1, 17))
     expected, got = load_file(reference_dir / "model.safetensors"), load_file(output_dir / "model.safetensors")
@@ -286,9 +274,7 @@ def test_a_push_that_cannot_happen_fails_before_the_first_step(data, tmp_path):
     assert not (output_dir / "checkpoints").exists() and not (output_dir / "logs" / "train_log.jsonl").exists()
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    proc = subprocess.run(
-        train_command(data, blocker / "run"), env=run_env(), capture_output=True, text=True, timeout=300
-    )
+    proc = run_training(data, blocker / "run")
     assert proc.returncode == 2
     assert f"{blocker / 'run'}: the output folder cannot be written" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -453,13 +439,7 @@ def test_checkpoint_of_the_lambdalr_train_py_still_resumes(data, finished_run, t
     for key in ("schedule", "schedule_history", "wall_time_s"):
         state.pop(key, None)
     (old / STATE_FILE).write_text(json.dumps(state))
-    proc = subprocess.run(
-        train_command(data, tmp_path / "old", "--resume_from_checkpoint", "latest"),
-        env=run_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_training(data, tmp_path / "old", "--resume_from_checkpoint", "latest")
     assert proc.returncode == 0, proc.stderr[-3000:]
     expected, got = read_log(reference_dir), read_log(tmp_path / "old")
     for step in range(9, 17):

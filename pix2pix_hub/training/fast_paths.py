@@ -27,7 +27,7 @@ def default_device() -> torch.device:
 
 @dataclass(frozen=True)
 class FastPaths:
-    """The resolved choices of one run (what the log, the benchmark and the model card report)."""
+    """The resolved choices of one run (what the log and the benchmark report)."""
 
     mixed_precision: str | None  # None: left to `accelerate launch`'s own setting
     channels_last: bool
@@ -57,11 +57,8 @@ def resolve_fast_paths(
             resolved = "bf16" if bf16_is_fast(device) else "no"
     else:
         resolved = mixed_precision
-    if channels_last == "auto":
-        uses_bf16 = resolved == "bf16" or (resolved is None and os.environ["ACCELERATE_MIXED_PRECISION"] == "bf16")
-        last = uses_bf16
-    else:
-        last = channels_last == "yes"
+    effective = resolved or os.environ.get("ACCELERATE_MIXED_PRECISION")
+    last = effective == "bf16" if channels_last == "auto" else channels_last == "yes"
     return FastPaths(mixed_precision=resolved, channels_last=last, compile=compile)
 
 

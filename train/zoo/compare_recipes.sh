@@ -31,10 +31,8 @@ run_variant() {
     return
   fi
   echo "$(date -u +%FT%TZ) $task $name: training ($settings STEPS=$steps)"
-  local start=$SECONDS
   env $settings UPSAMPLING="${upsampling:-transposed}" STEPS=$steps RUNS_DIR=runs/recipes/$name EXPORT=no \
     train/zoo/train_task.sh "$task" || echo "$task $name: failed, see $run_dir/log.txt"
-  echo $((SECONDS - start)) > "$run_dir/train_seconds.txt"
 }
 
 lane() {

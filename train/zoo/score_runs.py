@@ -3,7 +3,7 @@
     python train/zoo/score_runs.py runs/recipes/*/*          # each RUN_DIR is OUTPUT_DIR of a train.py run
     python train/zoo/score_runs.py --shipped edges2handbags  # the shipped model_zoo folder, for comparison
 
-The task comes from the run's recorded arguments; the time from train_seconds.txt (compare_recipes.sh writes it).
+The task, length and training wall time (over all resumed parts) come from the run's last checkpoint.
 """
 
 from __future__ import annotations
@@ -15,21 +15,24 @@ from pathlib import Path
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.tasks import get_task
 from pix2pix_hub.training.checkpoints import latest_checkpoint, read_checkpoint_state
+from pix2pix_hub.training.metrics import METRIC_DESCRIPTIONS
 from pix2pix_hub.zoo import evaluate_task
 
-COLUMNS = ("l1", "psnr", "ssim", "detail_ratio", "colour_ratio")
+COLUMNS = tuple(METRIC_DESCRIPTIONS)
 
 
 def run_facts(run_dir: Path) -> dict:
-    """Task, steps, batch size and recipe flags of a run, from its last checkpoint's recorded arguments."""
+    """Task, steps, batch size and training minutes of a run, from its last checkpoint's record (checkpoints of
+    train.py before the run record have no wall time)."""
     checkpoint = latest_checkpoint(run_dir / "checkpoints")
-    args = read_checkpoint_state(checkpoint)["args"] if checkpoint else {}
-    seconds = run_dir / "train_seconds.txt"
+    state = read_checkpoint_state(checkpoint) if checkpoint else {}
+    args = state.get("args", {})
+    seconds = state.get("wall_time_s")
     return {
         "task": args.get("task"),
         "steps": args.get("max_train_steps"),
         "batch": args.get("batch_size"),
-        "minutes": round(int(seconds.read_text()) / 60, 1) if seconds.is_file() else None,
+        "minutes": round(seconds / 60, 1) if seconds is not None else None,
     }
 
 
