@@ -18,13 +18,14 @@ from safetensors.torch import load_file, save_file
 
 from .data import PairedTransform, load_paired_dataset
 from .errors import Pix2PixHubError
+from .evaluation.metrics import METRIC_DESCRIPTIONS
 from .evaluation.report import SCORE_KEYS
 from .input_kinds import eval_input
 from .models import Pix2PixGenerator
 from .paired_datasets import DATASETS, eval_split_of
 from .paper_results import paper_result
 from .tasks import TASKS, WEIGHTS_FILE, ZOO_DIR, Task, find_dataset_dir, get_task
-from .training.metrics import METRIC_DESCRIPTIONS, evaluate_generator
+from .training.metrics import evaluate_generator
 
 #: the files a zoo folder holds
 METRICS_FILE = "metrics.json"

@@ -30,7 +30,7 @@ from ..palettes import OffPaletteWarning, Palette, decode_labels, get_palette, l
 from ..pipeline import Pix2PixPipeline
 from ..tasks import TASKS, Task, get_task, resolve_dataset_source
 from .fcn import FCNScore, default_segmenter_dir, load_segmenter
-from .metrics import LabelScores, image_metrics, pixel_accuracy
+from .metrics import ImageScores, LabelScores, pixel_accuracy
 from .report import METRICS_FILE, ImageRecord, write_report
 
 logger = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ def evaluate(
         kind = "image"
     elif kind == "fcn":
         fcn = FCNScore(load_segmenter(palette, segmenter))
+    image_scores = ImageScores()
     label_scores = LabelScores(palette.num_classes) if kind == "labels" else None
     if save_images is not None:
         Path(save_images).mkdir(parents=True, exist_ok=True)
@@ -151,7 +152,7 @@ def evaluate(
                 if output_t.shape[-2:] != target_t.shape[-2:]:  # metrics are taken at the target's resolution
                     output_t = F.interpolate(output_t, size=target_t.shape[-2:], mode="bicubic", align_corners=False)
                 output_t = output_t.clamp(-1, 1)
-            scores = {k: v.tolist() for k, v in image_metrics((output_t + 1) / 2, (target_t + 1) / 2).items()}
+            scores = image_scores.update((output_t + 1) / 2, (target_t + 1) / 2)
             outputs = [tensor_to_pil(o) for o in output_t]
             if label_scores is not None:
                 scores["pixel_accuracy"] = []
@@ -185,7 +186,6 @@ def evaluate(
 
     if palette is not None and kind != "image":
         check_label_fit(palette, kind, input_off, output_off, direction)
-    per_image = {key: np.array([r.scores[key] for r in records]) for key in records[0].scores}
     metrics: dict[str, Any] = {
         "model": "real targets" if real else str(model),
         "dataset": dataset_name,
@@ -193,9 +193,7 @@ def evaluate(
         "direction": direction,
         "task": task_obj.name if task_obj is not None else None,
         "evaluation": kind,
-        "l1": float(per_image["l1"].mean()),
-        "psnr": float(per_image["psnr"].mean()),
-        "ssim": float(per_image["ssim"].mean()),
+        **{k: v for k, v in image_scores.compute().items() if k != "num_images"},
     }
     per_class: dict[str, Any] | None = None
     if label_scores is not None or fcn is not None:

@@ -1,6 +1,8 @@
-"""Image metrics (L1, PSNR, SSIM via torchmetrics) and label-map scores (per-pixel, per-class accuracy, class IoU).
+"""The one definition of every metric: image metrics (L1, PSNR, SSIM via torchmetrics, detail and colour ratios) and
+label-map scores (per-pixel, per-class accuracy, class IoU).
 
-Images are compared in [0, 1] at the target's resolution. The label scores follow the FCN evaluation code the pix2pix
+Images are compared in [0, 1] at the target's resolution (`ImageScores`, used by `pix2pix-hub evaluate`, training's
+validation and the zoo's evaluation). The label scores follow the FCN evaluation code the pix2pix
 authors used for Table 1 and 2: one confusion matrix over the whole split, void pixels skipped.
 """
 
@@ -15,6 +17,17 @@ from torchmetrics.functional.image import peak_signal_noise_ratio, structural_si
 
 from ..errors import Pix2PixHubError
 from ..palettes import IGNORE_INDEX
+
+#: what each image metric means and its scale; cards, reports and `pix2pix-hub zoo list` read it
+METRIC_DESCRIPTIONS = {
+    "l1": "mean absolute error on [0, 1] images (lower is better; half the training L1 term, which is on [-1, 1])",
+    "psnr": "peak signal-to-noise ratio in dB on [0, 1] images, averaged per image (higher is better)",
+    "ssim": "structural similarity on [0, 1] images, averaged per image (higher is better, 1 = identical)",
+    "detail_ratio": "gradient energy of the outputs over the targets' (1 = as much fine detail; below: blur)",
+    "colour_ratio": "colourfulness of the outputs over the targets' (1 = as colourful; below: washed out)",
+}
+#: the metrics scored per image (the rest are ratios of totals over a split)
+PER_IMAGE_METRICS = ("l1", "psnr", "ssim")
 
 #: PSNR of an image identical to its target is infinite; it is reported as this many dB so JSON stays valid
 PSNR_CAP_DB = 100.0
@@ -56,6 +69,39 @@ def colourfulness(images: torch.Tensor) -> torch.Tensor:
     std = torch.sqrt(rg.flatten(1).var(dim=1, correction=0) + yb.flatten(1).var(dim=1, correction=0))
     mean = torch.sqrt(rg.flatten(1).mean(dim=1).pow(2) + yb.flatten(1).mean(dim=1).pow(2))
     return std + 0.3 * mean
+
+
+class ImageScores:
+    """Image metrics over a split: per-image L1, PSNR and SSIM, averaged, and the detail and colour ratios of the
+    outputs' totals over the targets' (colour for RGB only)."""
+
+    def __init__(self) -> None:
+        self.per_image: dict[str, list[float]] = {key: [] for key in PER_IMAGE_METRICS}
+        self._totals = {"detail_ratio": [0.0, 0.0], "colour_ratio": [0.0, 0.0]}
+
+    def update(self, output: torch.Tensor, target: torch.Tensor) -> dict[str, list[float]]:
+        """Add (N, C, H, W) outputs and targets in [0, 1]; returns this batch's per-image scores."""
+        output, target = output.float().clamp(0, 1), target.float().clamp(0, 1)
+        scores = {key: value.tolist() for key, value in image_metrics(output, target).items()}
+        for key, values in scores.items():
+            self.per_image[key].extend(values)
+        measures = {"detail_ratio": gradient_energy, "colour_ratio": colourfulness if output.shape[1] == 3 else None}
+        for key, measure in measures.items():
+            if measure is not None:
+                self._totals[key][0] += measure(output).sum().item()
+                self._totals[key][1] += measure(target).sum().item()
+        return scores
+
+    def compute(self) -> dict[str, float]:
+        """Mean L1, PSNR and SSIM, the ratios where the targets have any detail or colour, and `num_images`."""
+        count = len(self.per_image["l1"])
+        if count == 0:
+            raise Pix2PixHubError("no images were scored: the split is empty")
+        result: dict[str, float] = {key: float(np.mean(values)) for key, values in self.per_image.items()}
+        for key, (output_total, target_total) in self._totals.items():
+            if target_total > 0:
+                result[key] = output_total / target_total
+        return {**result, "num_images": count}
 
 
 class LabelScores:

@@ -17,12 +17,12 @@ from PIL import Image
 from ..card_files import card_template
 from ..drawing import draw_scene
 from ..errors import Pix2PixHubError
+from ..evaluation.metrics import METRIC_DESCRIPTIONS
 from ..input_kinds import draw_input
 from ..metadata import LICENSE, REPO_URL
 from ..models import PatchGANDiscriminator, Pix2PixGenerator
 from ..pipeline import Pix2PixPipeline, image_grid
 from ..tasks import Task, get_task
-from .metrics import METRIC_DESCRIPTIONS
 from .schedule import format_epochs
 
 SAMPLES_FILE = "samples.png"

@@ -23,13 +23,13 @@ from PIL import Image
 from pix2pix_hub.card_files import MODEL_CARDS_DIR, card_template
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.evaluation import evaluate
+from pix2pix_hub.evaluation.metrics import METRIC_DESCRIPTIONS
 from pix2pix_hub.evaluation.report import SCORE_KEYS
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.paired_datasets import DATASETS, NON_COMMERCIAL_LICENSE, eval_split_of, is_non_commercial
 from pix2pix_hub.paper_results import PAPER_RESULTS, describe_scores, format_values, ground_truth_scores
 from pix2pix_hub.tasks import Task, find_dataset_dir, get_task
 from pix2pix_hub.training.card import SAMPLES_FILE, generator_card, read_card_facts, sample_grid
-from pix2pix_hub.training.metrics import METRIC_DESCRIPTIONS
 from pix2pix_hub.zoo import EVAL_SIZE, METRICS_FILE, evaluate_task, export_to_zoo, zoo_size_bytes
 
 NO_PAPER_FIGURE = "The paper shows this task qualitatively only; it gives no figure to compare with."

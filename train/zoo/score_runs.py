@@ -12,10 +12,10 @@ import argparse
 import json
 from pathlib import Path
 
+from pix2pix_hub.evaluation.metrics import METRIC_DESCRIPTIONS
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.tasks import get_task
 from pix2pix_hub.training.checkpoints import latest_checkpoint, read_checkpoint_state
-from pix2pix_hub.training.metrics import METRIC_DESCRIPTIONS
 from pix2pix_hub.zoo import evaluate_task
 
 COLUMNS = tuple(METRIC_DESCRIPTIONS)
