@@ -6,6 +6,7 @@ scaled to 8-bit) or refused with a message that names the file and the fix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -155,3 +156,11 @@ def tensor_to_pil(tensor: torch.Tensor) -> Image.Image:
     """Tensor (C, H, W) in [-1, 1] -> RGB or L PIL image."""
     arr = tensor_to_uint8(tensor)
     return Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
+
+
+def image_grid(rows: Sequence[Sequence[Image.Image]]) -> Image.Image:
+    """Rows of equal-size images as one picture (diffusers' `make_image_grid`, which wants them flattened)."""
+    from diffusers.utils import make_image_grid
+
+    flat = [img.convert("RGB") for row in rows for img in row]
+    return make_image_grid(flat, rows=len(rows), cols=len(rows[0]))

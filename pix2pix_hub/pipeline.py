@@ -10,7 +10,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from PIL import Image
 from tqdm.auto import tqdm
 
 from .backends import Choice, check_backend, resolve_runner, torch_runner
@@ -31,7 +30,7 @@ def resolve_model_source(model: str | os.PathLike) -> str:
     name = str(model)
     if name in TASKS:
         task = TASKS[name]
-        return str(task.zoo_dir) if (task.zoo_dir / "config.json").is_file() else task.hub_repo_id
+        return str(task.zoo_dir) if task.bundled else task.hub_repo_id
     return name
 
 
@@ -239,19 +238,9 @@ def expand_inputs(inputs: Sequence[str | os.PathLike]) -> list[Path]:
     return files
 
 
-def image_grid(rows: Sequence[Sequence[Image.Image]]) -> Image.Image:
-    """Rows of equal-size images as one picture (diffusers' `make_image_grid`, which wants them flattened)."""
-    from diffusers.utils import make_image_grid
-
-    flat = [img.convert("RGB") for row in rows for img in row]
-    return make_image_grid(flat, rows=len(rows), cols=len(rows[0]))
-
-
 __all__ = [
     "Pix2PixPipeline",
-    "bf16_is_fast",
     "expand_inputs",
-    "image_grid",
     "pad_to_multiple",
     "paper_mode",
     "resolve_model_source",

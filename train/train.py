@@ -29,13 +29,12 @@ from pix2pix_hub.cli import DefaultsHelpFormatter
 from pix2pix_hub.data import DIRECTIONS, PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.hardware import bf16_is_fast
-from pix2pix_hub.images import tensor_to_pil
+from pix2pix_hub.images import image_grid, tensor_to_pil
 from pix2pix_hub.input_kinds import pair_maker_for
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.models.discriminator import RECEPTIVE_FIELDS
 from pix2pix_hub.models.generator import UPSAMPLING
 from pix2pix_hub.models.layers import NORMS
-from pix2pix_hub.pipeline import image_grid
 from pix2pix_hub.tasks import TASKS, Task, find_dataset_dir, get_task, resolve_dataset_source
 from pix2pix_hub.training import (
     OBJECTIVES,

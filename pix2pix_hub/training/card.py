@@ -18,10 +18,11 @@ from ..card_files import card_template
 from ..drawing import draw_scene
 from ..errors import Pix2PixHubError
 from ..evaluation.metrics import METRIC_DESCRIPTIONS
+from ..images import image_grid
 from ..input_kinds import draw_input
 from ..metadata import LICENSE, REPO_URL
 from ..models import PatchGANDiscriminator, Pix2PixGenerator
-from ..pipeline import Pix2PixPipeline, image_grid
+from ..pipeline import Pix2PixPipeline
 from ..tasks import Task, get_task
 from .schedule import format_epochs
 
