@@ -432,8 +432,6 @@ def main(args: argparse.Namespace) -> Path:
     models, optimizers, ema, train_dataloader, architecture = prepare_models(
         args, objective, accelerator, fast, train_dataloader
     )
-    generator, discriminator = models[0], (models[1] if len(models) > 1 else None)
-    optimizer_g, optimizer_d = optimizers[0], (optimizers[1] if len(optimizers) > 1 else None)
 
     steps_per_epoch = math.ceil(len(train_dataloader) / args.gradient_accumulation_steps)
     total_steps = args.max_train_steps or (args.n_epochs + args.n_epochs_decay) * steps_per_epoch
@@ -453,7 +451,7 @@ def main(args: argparse.Namespace) -> Path:
     batches_to_skip = (global_step % steps_per_epoch) * args.gradient_accumulation_steps
     if accelerator.is_main_process:
         keep_log_until(log_path, global_step)
-        summary_lines = startup_summary(
+        for line in startup_summary(
             task=task,
             dataset=dataset,
             train_split=args.train_split,
@@ -465,12 +463,10 @@ def main(args: argparse.Namespace) -> Path:
             output_dir=output_dir,
             checkpointing_steps=args.checkpointing_steps,
             repo_id=repo_id,
-        )
-        for line in summary_lines:
+        ):
             logger.info(line)
 
     skipped: set[str] = set()
-    metrics: dict[str, float] | None = None
     progress = tqdm(total=total_steps, initial=global_step, desc="steps", disable=not accelerator.is_local_main_process)
     # a run resumed from its final checkpoint has no step left: it only writes the model folder
     last_epoch = num_epochs if global_step < total_steps else first_epoch
@@ -482,39 +478,22 @@ def main(args: argparse.Namespace) -> Path:
         loader.set_epoch(epoch)
         for batch in loader:
             skipped.update(batch["bad"])
-            condition, target = apply_to_batch(batch["input"], fast), apply_to_batch(batch["target"], fast)
             learning_rate = schedule.get_lr(global_step)  # a pure function of the step: resumes need no state
             set_learning_rate(optimizers, learning_rate)
-            with accelerator.accumulate(*models):
-                fake = generator(condition)
-                losses = {}
-                if discriminator is not None:
-                    losses["loss_d"] = discriminator_step(
-                        accelerator, discriminator, optimizer_d, condition, target, fake, objective
-                    )
-                losses.update(
-                    generator_step(accelerator, discriminator, optimizer_g, condition, target, fake, objective)
-                )
+            losses = train_step(accelerator, models, optimizers, objective, batch, fast)
             if not accelerator.sync_gradients:
                 continue
             if ema is not None:
-                ema.step(generator.parameters())
+                ema.step(models[0].parameters())
             global_step += 1
-            progress.update(1)
-            record = {k: v.item() for k, v in losses.items()}
-            record["lr"] = learning_rate
-            progress.set_postfix({k: f"{v:.3g}" for k, v in record.items()})
-            accelerator.log(record, step=global_step)
-            if accelerator.is_main_process:
-                with log_path.open("a") as log:
-                    log.write(json.dumps({"step": global_step, "epoch": epoch, **record}) + "\n")
+            log_step(accelerator, progress, log_path, global_step, epoch, {**losses, "lr": learning_rate})
             if global_step % args.checkpointing_steps == 0 and global_step < total_steps:
                 save_checkpoint(
                     accelerator, checkpoints_dir, global_step, run_record.state(), args.checkpoints_total_limit
                 )
             if validation_data is not None and args.validation_steps and global_step % args.validation_steps == 0:
                 if accelerator.is_main_process and global_step < total_steps:
-                    validate(accelerator, generator, ema, validation_data, args, global_step)
+                    validate(accelerator, models[0], ema, validation_data, args, global_step)
             if global_step >= total_steps:
                 break
         if global_step >= total_steps:
@@ -527,8 +506,9 @@ def main(args: argparse.Namespace) -> Path:
     ):
         logger.warning("the final checkpoint could not be written; the model folder is still saved below")
     if accelerator.is_main_process:
+        metrics = None
         if validation_data is not None:
-            metrics = validate(accelerator, generator, ema, validation_data, args, global_step)
+            metrics = validate(accelerator, models[0], ema, validation_data, args, global_step)
         facts = training_facts(
             vars(args),
             task=task,
@@ -547,16 +527,43 @@ def main(args: argparse.Namespace) -> Path:
             metrics=metrics,
             validation_split=validation_split,
         )
-        save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args, repo_id)
-        summary = {"output_dir": str(output_dir), "global_step": global_step, "skipped_pairs": len(skipped)}
-        summary["metrics"] = metrics
-        (output_dir / "logs" / "summary.json").write_text(json.dumps(summary, indent=2))
-        logger.info(
-            "saved to %s after %d steps%s", output_dir, global_step, f"; pushed to {repo_id}" * args.push_to_hub
-        )
+        save_model_folder(accelerator, output_dir, models, ema, task, facts, args, repo_id)
     accelerator.wait_for_everyone()
     accelerator.end_training()
     return output_dir
+
+
+def train_step(
+    accelerator: Accelerator,
+    models: list[torch.nn.Module],
+    optimizers: list[torch.optim.Optimizer],
+    objective: Objective,
+    batch: dict[str, Any],
+    fast: FastPaths,
+) -> dict[str, float]:
+    """One update of D (when the objective has one) and G on a batch, under gradient accumulation; returns the
+    loss terms."""
+    generator, discriminator = models[0], (models[1] if len(models) > 1 else None)
+    condition, target = apply_to_batch(batch["input"], fast), apply_to_batch(batch["target"], fast)
+    with accelerator.accumulate(*models):
+        fake = generator(condition)
+        losses = {}
+        if discriminator is not None:
+            losses["loss_d"] = discriminator_step(
+                accelerator, discriminator, optimizers[1], condition, target, fake, objective
+            )
+        losses.update(generator_step(accelerator, discriminator, optimizers[0], condition, target, fake, objective))
+    return {k: v.item() for k, v in losses.items()}
+
+
+def log_step(accelerator: Accelerator, progress: tqdm, log_path: Path, step: int, epoch: int, record: dict) -> None:
+    """Show the step's losses and learning rate on the progress bar, the trackers and the JSON-lines log."""
+    progress.update(1)
+    progress.set_postfix({k: f"{v:.3g}" for k, v in record.items()})
+    accelerator.log(record, step=step)
+    if accelerator.is_main_process:
+        with log_path.open("a") as log:
+            log.write(json.dumps({"step": step, "epoch": epoch, **record}) + "\n")
 
 
 def objective_description(objective: Objective) -> str:
@@ -583,19 +590,22 @@ def keep_log_until(log_path: Path, step: int) -> None:
     log_path.write_text("".join(line + "\n" for line in kept))
 
 
-def save_model_folder(accelerator, output_dir, generator, discriminator, ema, task, facts, args, repo_id) -> None:
-    """Generator (EMA weights if used) as OUTPUT_DIR, discriminator in OUTPUT_DIR/discriminator, card and samples;
-    then push everything but checkpoints and logs."""
-    model_g = accelerator.unwrap_model(generator)
+def save_model_folder(accelerator, output_dir, models, ema, task, facts, args, repo_id) -> None:
+    """Generator (EMA weights if used) as OUTPUT_DIR, discriminator in OUTPUT_DIR/discriminator, card, samples and
+    logs/summary.json; then push everything but checkpoints and logs."""
+    model_g = accelerator.unwrap_model(models[0])
     if ema is not None:
         ema.copy_to(model_g.parameters())
-    models = [model_g] + ([accelerator.unwrap_model(discriminator)] if discriminator is not None else [])
+    model_d = accelerator.unwrap_model(models[1]) if len(models) > 1 else None
     try:
         model_g.save_pretrained(output_dir)
-        if len(models) > 1:
-            models[1].save_pretrained(output_dir / "discriminator")
+        if model_d is not None:
+            model_d.save_pretrained(output_dir / "discriminator")
         sample_grid(model_g, task, args.crop_size).save(output_dir / SAMPLES_FILE)
-        write_model_cards(output_dir, model_g, models[1] if len(models) > 1 else None, facts, repo_id)
+        write_model_cards(output_dir, model_g, model_d, facts, repo_id)
+        summary = {"output_dir": str(output_dir), "global_step": facts["global_step"], "metrics": facts["metrics"]}
+        summary["skipped_pairs"] = facts["skipped_pairs"]
+        (output_dir / "logs" / "summary.json").write_text(json.dumps(summary, indent=2))
     except OSError as exc:
         raise Pix2PixHubError(
             f"{output_dir}: could not write the model folder ({exc}). The last checkpoint in "
@@ -613,7 +623,8 @@ def save_model_folder(accelerator, output_dir, generator, discriminator, ema, ta
             ignore_patterns=["checkpoints/*", "logs/*"],
             commit_message=f"pix2pix_hub training: {facts['global_step']} steps",
         )
-        logger.info("pushed %s to %s", output_dir, repo_id)
+    pushed = f"; pushed to {repo_id}" if args.push_to_hub else ""
+    logger.info("saved to %s after %d steps%s", output_dir, facts["global_step"], pushed)
 
 
 if __name__ == "__main__":
