@@ -46,30 +46,36 @@ def zoo_size_bytes() -> int:
     return sum(path.stat().st_size for path in ZOO_DIR.glob(f"*/{WEIGHTS_FILE}"))
 
 
+def eval_batches(task: Task, dataset: str, max_samples: int | None = 100, size: int = EVAL_SIZE) -> list[dict]:
+    """The first `max_samples` pairs of the dataset's eval split as the task sees them (inputs by its kind's
+    `eval_input`), resized to `size`: batches of 8 `{"input", "target"}` tensors in [-1, 1]."""
+    direction = DATASETS[dataset].photo_direction if task.derived_from_photos else task.direction
+    pairs = load_paired_dataset(find_dataset_dir(dataset), eval_split_of(dataset), direction=direction)
+    transform = PairedTransform(size, size, train=False)
+    count = len(pairs) if max_samples is None else min(max_samples, len(pairs))
+    batches = []
+    for start in range(0, count, 8):
+        rows = [pairs[i] for i in range(start, min(start + 8, count))]
+        tensors = [
+            transform(eval_input(task, row["input"], row["target"], start + k), row["target"])
+            for k, row in enumerate(rows)
+        ]
+        batches.append({key: torch.stack([t[key] for t in tensors]) for key in ("input", "target")})
+    return batches
+
+
 @torch.no_grad()
 def evaluate_task(
     generator: Pix2PixGenerator, task: Task | str, max_samples: int | None = 100, size: int = EVAL_SIZE
 ) -> dict[str, dict[str, float]]:
-    """L1, PSNR and SSIM at `size` on the eval split of each of the task's datasets (the first `max_samples` pairs
+    """Image metrics at `size` on the eval split of each of the task's datasets (the first `max_samples` pairs
     of each), plus their image-weighted mean under "all"."""
     task = get_task(task) if isinstance(task, str) else task
     if not task.has_data:
         raise Pix2PixHubError(f"task {task.name!r} has no evaluation data here: {task.note}")
-    transform = PairedTransform(size, size, train=False)
-    results: dict[str, dict[str, float]] = {}
-    for name in task.datasets:
-        direction = DATASETS[name].photo_direction if task.derived_from_photos else task.direction
-        pairs = load_paired_dataset(find_dataset_dir(name), eval_split_of(name), direction=direction)
-        count = len(pairs) if max_samples is None else min(max_samples, len(pairs))
-        batches = []
-        for start in range(0, count, 8):
-            rows = [pairs[i] for i in range(start, min(start + 8, count))]
-            tensors = [
-                transform(eval_input(task, row["input"], row["target"], start + k), row["target"])
-                for k, row in enumerate(rows)
-            ]
-            batches.append({key: torch.stack([t[key] for t in tensors]) for key in ("input", "target")})
-        results[name] = evaluate_generator(generator, batches)
+    results = {
+        name: evaluate_generator(generator, eval_batches(task, name, max_samples, size)) for name in task.datasets
+    }
     total = sum(r["num_images"] for r in results.values())
     keys = [key for key in METRIC_DESCRIPTIONS if all(key in r for r in results.values())]
     results["all"] = {key: sum(r[key] * r["num_images"] for r in results.values()) / total for key in keys}

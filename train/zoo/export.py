@@ -124,7 +124,9 @@ def measured_text(task: Task, measure: dict[str, float]) -> str:
 def reproduce_env(arguments: dict[str, Any]) -> str:
     """The train_task.sh variables that repeat the run (its arguments, from card_facts.json)."""
     env = f"UPSAMPLING={arguments['upsampling']} " if arguments.get("upsampling", "transposed") != "transposed" else ""
+    env += f"BATCH_SIZE={arguments['batch_size']} " if arguments["batch_size"] != 2 else ""
     env += f"STEPS={arguments['max_train_steps']} "
+    env += f"EXTRA_ARGS=--gan_mode={arguments['gan_mode']} " if arguments.get("gan_mode", "vanilla") != "vanilla" else ""
     runs_dir = Path(str(arguments["output_dir"])).parent
     return env + (f"RUNS_DIR={runs_dir} " if runs_dir != Path("runs") else "")
 
@@ -166,6 +168,8 @@ def zoo_sections(
         else "L1, PSNR and SSIM reward blur and are not the paper's measures, so there is no like-for-like gap.",
         paper_training=paper_training,
         env=reproduce_env(facts["arguments"]),
+        wall_time=facts["wall_time"],
+        images_seen=f"{facts['global_step'] * facts['images_per_step']:,}",
         command=portable(command, task),
         log_summary=log_summary(run_dir),
     )
