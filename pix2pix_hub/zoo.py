@@ -18,14 +18,14 @@ from safetensors.torch import load_file, save_file
 
 from .data import PairedTransform, load_paired_dataset
 from .errors import Pix2PixHubError
-from .evaluation.metrics import METRIC_DESCRIPTIONS
+from .evaluation.metrics import METRIC_DISPLAY, PER_IMAGE_METRICS, ImageScores, headline_metrics
 from .evaluation.report import SCORE_KEYS
 from .input_kinds import eval_input
 from .models import Pix2PixGenerator
 from .paired_datasets import DATASETS, eval_split_of
 from .paper_results import paper_result
 from .tasks import TASKS, WEIGHTS_FILE, ZOO_DIR, Task, find_dataset_dir, get_task
-from .training.metrics import evaluate_generator
+from .training.metrics import score_generator
 
 #: the files a zoo folder holds
 METRICS_FILE = "metrics.json"
@@ -69,17 +69,13 @@ def evaluate_task(
     generator: Pix2PixGenerator, task: Task | str, max_samples: int | None = 100, size: int = EVAL_SIZE
 ) -> dict[str, dict[str, float]]:
     """Image metrics at `size` on the eval split of each of the task's datasets (the first `max_samples` pairs
-    of each), plus their image-weighted mean under "all"."""
+    of each), plus all of them together under "all"."""
     task = get_task(task) if isinstance(task, str) else task
     if not task.has_data:
         raise Pix2PixHubError(f"task {task.name!r} has no evaluation data here: {task.note}")
-    results = {
-        name: evaluate_generator(generator, eval_batches(task, name, max_samples, size)) for name in task.datasets
-    }
-    total = sum(r["num_images"] for r in results.values())
-    keys = [key for key in METRIC_DESCRIPTIONS if all(key in r for r in results.values())]
-    results["all"] = {key: sum(r[key] * r["num_images"] for r in results.values()) / total for key in keys}
-    results["all"]["num_images"] = total
+    scores = {name: score_generator(generator, eval_batches(task, name, max_samples, size)) for name in task.datasets}
+    results = {name: part.compute() for name, part in scores.items()}
+    results["all"] = ImageScores.merged(list(scores.values())).compute()
     return results
 
 
@@ -181,7 +177,7 @@ def read_model_facts(task: Task | str, card_path: str | os.PathLike, metrics: di
     metrics = metrics or {}
     return ModelFacts(
         training=training,
-        metrics={k: metrics["all"][k] for k in ("l1", "psnr", "ssim", "num_images") if k in metrics.get("all", {})},
+        metrics={k: v for k, v in metrics.get("all", {}).items() if k in (*PER_IMAGE_METRICS, "num_images")},
         paper_measure=paper_measure_cell(task, metrics),
         against_paper=paper.group(1).strip() if paper else "",
         outputs_look_like=card_section(card, "What the outputs look like"),
@@ -212,19 +208,21 @@ def paper_measure_cell(task: Task, metrics: dict) -> str:
 def zoo_table() -> str:
     """The zoo as a markdown table (task, repo id, size, metrics at 256x256, the paper's measure, card link) for
     the README."""
+    names = [name for name, _ in METRIC_DISPLAY.values()]
     lines = [
-        "| task | Hub repo id | size | L1 | PSNR (dB) | SSIM | paper's measure | card |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| task | Hub repo id | size | {' | '.join(names)} | paper's measure | card |",
+        "|---|---|---|" + "---|" * len(names) + "---|---|",
     ]
+    missing = " | ".join("-" for _ in names)
     for task in TASKS.values():
         weights = task.zoo_dir / WEIGHTS_FILE
         if not task.bundled:
             why = "no data here: train on your own pairs" if not task.has_data else "not trained yet"
-            lines.append(f"| {task.name} | {task.hub_repo_id} | - | - | - | - | - | {why} |")
+            lines.append(f"| {task.name} | {task.hub_repo_id} | - | {missing} | - | {why} |")
             continue
         metrics = read_metrics(task) or {}
         m = metrics.get("all", {})
-        scores = f"{m['l1']:.3f} | {m['psnr']:.2f} | {m['ssim']:.3f}" if m else "- | - | -"
+        scores = " | ".join(value for _, value in headline_metrics(m)) if m else missing
         card = f"[card](model_zoo/{task.name}/README.md)"
         lines.append(
             f"| {task.name} | {task.hub_repo_id} | {weights.stat().st_size / 2**20:.1f} MB | {scores} | "

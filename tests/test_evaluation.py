@@ -17,12 +17,21 @@ from PIL import Image
 
 from pix2pix_hub.cli import main as cli_main
 from pix2pix_hub.errors import Pix2PixHubError
-from pix2pix_hub.evaluation import FCNScore, LabelScores, LabelSegmenter, evaluate, image_metrics, load_segmenter
+from pix2pix_hub.evaluation import (
+    FCNScore,
+    ImageScores,
+    LabelScores,
+    LabelSegmenter,
+    evaluate,
+    image_metrics,
+    load_segmenter,
+)
 from pix2pix_hub.evaluation.evaluate import check_label_fit, infer_task
 from pix2pix_hub.evaluation.fcn import default_segmenter_dir
-from pix2pix_hub.evaluation.metrics import PSNR_CAP_DB
+from pix2pix_hub.evaluation.metrics import PSNR_CAP_DB, gradient_energy
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.palettes import IGNORE_INDEX, PALETTES, OffPaletteWarning, decode_labels, encode_labels
+from pix2pix_hub.training import evaluate_generator
 from pix2pix_hub.training.checkpoints import STATE_FILE
 
 #: the module (its name is shadowed by the `evaluate` function in the package namespace)
@@ -87,6 +96,32 @@ def test_known_shift():
     assert m["psnr"].item() == pytest.approx(20.0, abs=1e-3)  # 10 log10(1 / 0.1^2)
     c1 = 0.01**2  # constant images: SSIM is the luminance term alone
     assert m["ssim"].item() == pytest.approx((2 * 0.6 * 0.5 + c1) / (0.6**2 + 0.5**2 + c1), abs=1e-4)
+
+
+def test_image_scores_average_per_image_and_take_ratios_of_totals():
+    target = torch.rand(4, 3, 16, 16)
+    blur = target.mean(dim=(2, 3), keepdim=True).expand_as(target)  # flat: no detail, little colour
+    first, second = ImageScores(), ImageScores()
+    per_image = first.update(blur[:3], target[:3])
+    second.update(target[3:], target[3:])
+    assert per_image["l1"] == pytest.approx(image_metrics(blur[:3], target[:3])["l1"].tolist())
+    assert first.compute()["detail_ratio"] == 0 and first.compute()["num_images"] == 3
+    together = ImageScores.merged([first, second]).compute()
+    assert together["l1"] == pytest.approx(float(image_metrics(blur[:3], target[:3])["l1"].sum()) / 4)
+    # one exact image among four: the ratio of totals, not the mean of per-image ratios (which would be 0.25)
+    expected = float(gradient_energy(target[3:]).sum() / gradient_energy(target).sum())
+    assert together["detail_ratio"] == pytest.approx(expected)
+    with pytest.raises(Pix2PixHubError, match="no images were scored"):
+        ImageScores().compute()
+
+
+def test_validation_l1_is_on_the_unit_range():
+    """Training validation, the zoo and `pix2pix-hub evaluate` share one L1: on [0, 1] images, half the [-1, 1] loss."""
+    generator = Pix2PixGenerator(num_downs=5, ngf=4).eval()
+    batch = {"input": torch.rand(2, 3, 32, 32) * 2 - 1, "target": torch.rand(2, 3, 32, 32) * 2 - 1}
+    with torch.no_grad():
+        loss_scale = (generator(batch["input"]).clamp(-1, 1) - batch["target"]).abs().mean().item()
+    assert evaluate_generator(generator, [batch])["l1"] == pytest.approx(loss_scale / 2, rel=1e-5)
 
 
 def test_prediction_of_wrong_size_is_refused():
@@ -228,7 +263,7 @@ def test_generator_image_metrics_and_saved_images(tmp_path, side_by_side_dir):
         backend="torch",
     )
     assert metrics["evaluation"] == "image" and metrics["task"] is None
-    assert 0 < metrics["l1"] < 2 and 0 < metrics["psnr"] < PSNR_CAP_DB and -1 <= metrics["ssim"] <= 1
+    assert 0 < metrics["l1"] < 1 and 0 < metrics["psnr"] < PSNR_CAP_DB and -1 <= metrics["ssim"] <= 1
     assert "pixel_accuracy" not in metrics and "fcn_pixel_accuracy" not in metrics
     assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["1.png", "2.png"]
     assert "Worst 2 by l1" in (tmp_path / "o" / "index.html").read_text()

@@ -47,6 +47,7 @@ from pix2pix_hub.training import (
 from pix2pix_hub.training.card import (
     SAMPLES_FILE,
     hardware_description,
+    images_per_step,
     sample_grid,
     training_facts,
     write_model_cards,
@@ -458,7 +459,7 @@ def main(args: argparse.Namespace) -> Path:
             num_pairs=len(train_dataset),
             direction=direction,
             schedule=schedule,
-            images_per_step=args.batch_size * accelerator.num_processes * args.gradient_accumulation_steps,
+            images_per_step=images_per_step(vars(args), accelerator.num_processes),
             validation_split=validation_split,
             output_dir=output_dir,
             checkpointing_steps=args.checkpointing_steps,
@@ -486,7 +487,8 @@ def main(args: argparse.Namespace) -> Path:
             if ema is not None:
                 ema.step(models[0].parameters())
             global_step += 1
-            log_step(accelerator, progress, log_path, global_step, epoch, {**losses, "lr": learning_rate})
+            record = {**{k: v.item() for k, v in losses.items()}, "lr": learning_rate}
+            log_step(accelerator, progress, log_path, global_step, epoch, record)
             if global_step % args.checkpointing_steps == 0 and global_step < total_steps:
                 save_checkpoint(
                     accelerator, checkpoints_dir, global_step, run_record.state(), args.checkpoints_total_limit
@@ -540,9 +542,9 @@ def train_step(
     objective: Objective,
     batch: dict[str, Any],
     fast: FastPaths,
-) -> dict[str, float]:
+) -> dict[str, torch.Tensor]:
     """One update of D (when the objective has one) and G on a batch, under gradient accumulation; returns the
-    loss terms."""
+    loss terms as tensors (read only on optimizer steps: each read waits for the device)."""
     generator, discriminator = models[0], (models[1] if len(models) > 1 else None)
     condition, target = apply_to_batch(batch["input"], fast), apply_to_batch(batch["target"], fast)
     with accelerator.accumulate(*models):
@@ -553,7 +555,7 @@ def train_step(
                 accelerator, discriminator, optimizers[1], condition, target, fake, objective
             )
         losses.update(generator_step(accelerator, discriminator, optimizers[0], condition, target, fake, objective))
-    return {k: v.item() for k, v in losses.items()}
+    return losses
 
 
 def log_step(accelerator: Accelerator, progress: tqdm, log_path: Path, step: int, epoch: int, record: dict) -> None:

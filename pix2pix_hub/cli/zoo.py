@@ -23,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from ..evaluation.metrics import headline_metrics
     from ..zoo import WEIGHTS_FILE, read_metrics, zoo_size_bytes, zoo_table
 
     if args.markdown:
@@ -33,7 +34,7 @@ def run_list(args: argparse.Namespace) -> int:
             print(f"{task.name:26} -  {'no data here' if not task.has_data else 'not trained yet'}")
             continue
         metrics = (read_metrics(task) or {}).get("all", {})
-        scores = f"L1 {metrics['l1']:.3f}  PSNR {metrics['psnr']:.2f}  SSIM {metrics['ssim']:.3f}" if metrics else ""
+        scores = "  ".join(f"{name} {value}" for name, value in headline_metrics(metrics))
         print(f"{task.name:26} {(task.zoo_dir / WEIGHTS_FILE).stat().st_size / 2**20:5.1f} MB  {scores}")
     print(f"total {zoo_size_bytes() / 2**20:.1f} MB")
     return 0

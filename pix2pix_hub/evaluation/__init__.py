@@ -2,7 +2,16 @@
 
 from .evaluate import evaluate, read_metrics
 from .fcn import FCNScore, load_segmenter
-from .metrics import LabelScores, image_metrics
+from .metrics import ImageScores, LabelScores, image_metrics
 from .segmenter import LabelSegmenter
 
-__all__ = ["FCNScore", "LabelScores", "LabelSegmenter", "evaluate", "image_metrics", "load_segmenter", "read_metrics"]
+__all__ = [
+    "FCNScore",
+    "ImageScores",
+    "LabelScores",
+    "LabelSegmenter",
+    "evaluate",
+    "image_metrics",
+    "load_segmenter",
+    "read_metrics",
+]

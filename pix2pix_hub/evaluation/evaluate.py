@@ -1,6 +1,6 @@
 """Evaluate a generator (or the real targets) on a paired split the way the paper did; write metrics.json and a page.
 
-Every task gets L1, PSNR and SSIM. Photo -> labels tasks add label accuracy (outputs and targets decoded to class
+Every task gets L1, PSNR, SSIM and the detail and colour ratios (`ImageScores`). Photo -> labels tasks add label accuracy (outputs and targets decoded to class
 ids by nearest palette colour); labels -> photo tasks add the FCN-score. The task registry decides which.
 """
 
@@ -125,7 +125,7 @@ def evaluate(
     if kind == "fcn" and segmenter is None and not default_segmenter_dir(palette).is_dir():
         warnings.warn(
             f"no bundled FCN-score segmenter for the {palette.name!r} palette ({default_segmenter_dir(palette)}); "
-            "scoring L1, PSNR and SSIM only. Train one with train/train_segmenter.py and pass --segmenter.",
+            "scoring the image metrics only. Train one with train/train_segmenter.py and pass --segmenter.",
             stacklevel=2,
         )
         kind = "image"

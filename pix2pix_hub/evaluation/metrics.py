@@ -28,6 +28,14 @@ METRIC_DESCRIPTIONS = {
 }
 #: the metrics scored per image (the rest are ratios of totals over a split)
 PER_IMAGE_METRICS = ("l1", "psnr", "ssim")
+#: how tables, `pix2pix-hub zoo list` and the Space show the per-image metrics: name and format
+METRIC_DISPLAY = {"l1": ("L1", "{:.3f}"), "psnr": ("PSNR (dB)", "{:.2f}"), "ssim": ("SSIM", "{:.3f}")}
+
+
+def headline_metrics(metrics: dict[str, float]) -> list[tuple[str, str]]:
+    """(display name, formatted value) of each per-image metric in `metrics`, in `METRIC_DISPLAY` order."""
+    return [(name, fmt.format(metrics[key])) for key, (name, fmt) in METRIC_DISPLAY.items() if key in metrics]
+
 
 #: PSNR of an image identical to its target is infinite; it is reported as this many dB so JSON stays valid
 PSNR_CAP_DB = 100.0
@@ -91,6 +99,18 @@ class ImageScores:
                 self._totals[key][0] += measure(output).sum().item()
                 self._totals[key][1] += measure(target).sum().item()
         return scores
+
+    @classmethod
+    def merged(cls, parts: list[ImageScores]) -> ImageScores:
+        """The scores of several splits together (the ratios over their summed totals)."""
+        merged = cls()
+        for part in parts:
+            for key, values in part.per_image.items():
+                merged.per_image[key].extend(values)
+            for key, (output_total, target_total) in part._totals.items():
+                merged._totals[key][0] += output_total
+                merged._totals[key][1] += target_total
+        return merged
 
     def compute(self) -> dict[str, float]:
         """Mean L1, PSNR and SSIM, the ratios where the targets have any detail or colour, and `num_images`."""

@@ -22,6 +22,7 @@ from PIL import Image
 
 from ..drawing import HOLE_COLOUR
 from ..errors import Pix2PixHubError
+from ..evaluation.metrics import headline_metrics
 from ..images import load_image
 from ..input_kinds import draw_input, get_input_kind, keep_known, prepare_input
 from ..metadata import PAPER_URL, REPO_URL
@@ -307,8 +308,7 @@ def facts_markdown(facts: ModelFacts | None) -> str:
         m = facts.metrics
         lines.append(
             f"**Held-out metrics** ({EVAL_SIZE}x{EVAL_SIZE}, {m.get('num_images', '?')} pairs, "
-            "raw generator output): "
-            f"L1 {m['l1']:.3f}, PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.3f}."
+            "raw generator output): " + ", ".join(f"{name} {value}" for name, value in headline_metrics(m)) + "."
         )
     if facts.paper_measure != "-":
         lines.append(f"**The paper's measure:** {facts.paper_measure}.")

@@ -72,6 +72,11 @@ def describe_discriminator(discriminator: PatchGANDiscriminator | None) -> str:
     return f"{rf}x{rf} PatchGAN, ndf {config['ndf']}, {config['norm']} norm"
 
 
+def images_per_step(args: dict[str, Any], num_processes: int) -> int:
+    """Training images per optimizer step: the batch on each process, times processes and accumulated batches."""
+    return args["batch_size"] * num_processes * args["gradient_accumulation_steps"]
+
+
 def training_facts(
     args: dict[str, Any],
     *,
@@ -102,7 +107,7 @@ def training_facts(
         "objective_text": objective_text,
         "global_step": global_step,
         "epochs": format_epochs(global_step / steps_per_epoch),
-        "images_per_step": args["batch_size"] * num_processes * args["gradient_accumulation_steps"],
+        "images_per_step": images_per_step(args, num_processes),
         "num_processes": num_processes,
         "wall_time": format_duration(wall_time_s),
         "schedule_text": schedule_text,

@@ -12,18 +12,25 @@ from ..evaluation.metrics import ImageScores
 
 
 @torch.no_grad()
-def evaluate_generator(
+def score_generator(
     generator: nn.Module, batches: Iterable[dict[str, torch.Tensor]], device: torch.device | str = "cpu"
-) -> dict[str, float]:
-    """Image metrics (`ImageScores`) of `generator` (deterministic eval mode: dropout off, running batch-norm
-    statistics) over batches `{"input", "target"}` in [-1, 1]; the generator's train/eval mode is restored after."""
+) -> ImageScores:
+    """`ImageScores` of `generator`'s outputs (deterministic eval mode: dropout off, running batch-norm statistics)
+    over batches `{"input", "target"}` in [-1, 1], scored on the CPU; the generator's mode is restored after."""
     was_training = generator.training
     generator.eval()
     scores = ImageScores()
     try:
         for batch in batches:
-            fake = generator(batch["input"].to(device)).float().clamp(-1, 1)
-            scores.update((fake.cpu() + 1) / 2, (batch["target"].float() + 1) / 2)
+            fake = generator(batch["input"].to(device)).float().clamp(-1, 1).cpu()
+            scores.update((fake + 1) / 2, (batch["target"].float().cpu() + 1) / 2)
     finally:
         generator.train(was_training)
-    return scores.compute()
+    return scores
+
+
+def evaluate_generator(
+    generator: nn.Module, batches: Iterable[dict[str, torch.Tensor]], device: torch.device | str = "cpu"
+) -> dict[str, float]:
+    """The image metrics of `score_generator` as numbers (L1, PSNR, SSIM, detail and colour ratios, num_images)."""
+    return score_generator(generator, batches, device).compute()

@@ -126,7 +126,9 @@ def reproduce_env(arguments: dict[str, Any]) -> str:
     env = f"UPSAMPLING={arguments['upsampling']} " if arguments.get("upsampling", "transposed") != "transposed" else ""
     env += f"BATCH_SIZE={arguments['batch_size']} " if arguments["batch_size"] != 2 else ""
     env += f"STEPS={arguments['max_train_steps']} "
-    env += f"EXTRA_ARGS=--gan_mode={arguments['gan_mode']} " if arguments.get("gan_mode", "vanilla") != "vanilla" else ""
+    env += (
+        f"EXTRA_ARGS=--gan_mode={arguments['gan_mode']} " if arguments.get("gan_mode", "vanilla") != "vanilla" else ""
+    )
     runs_dir = Path(str(arguments["output_dir"])).parent
     return env + (f"RUNS_DIR={runs_dir} " if runs_dir != Path("runs") else "")
 
