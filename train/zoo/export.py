@@ -130,7 +130,8 @@ def reproduce_env(arguments: dict[str, Any]) -> str:
         f"EXTRA_ARGS=--gan_mode={arguments['gan_mode']} " if arguments.get("gan_mode", "vanilla") != "vanilla" else ""
     )
     runs_dir = Path(str(arguments["output_dir"])).parent
-    return env + (f"RUNS_DIR={runs_dir} " if runs_dir != Path("runs") else "")
+    # a run outside the checkout (a GPU machine's scratch folder) reproduces into the default folder
+    return env + (f"RUNS_DIR={runs_dir} " if runs_dir != Path("runs") and not runs_dir.is_absolute() else "")
 
 
 def portable(text: str, task: Task) -> str:
@@ -171,6 +172,7 @@ def zoo_sections(
         paper_training=paper_training,
         env=reproduce_env(facts["arguments"]),
         wall_time=facts["wall_time"],
+        hardware=facts["hardware"],
         images_seen=f"{facts['global_step'] * facts['images_per_step']:,}",
         command=portable(command, task),
         log_summary=log_summary(run_dir),

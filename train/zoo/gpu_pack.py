@@ -36,7 +36,7 @@ def encoded(path: Path, quality: int) -> bytes:
 def estimate(files: dict[str, list[Path]], quality: int) -> float:
     """Estimated pack size in bytes at `quality`, from the mean size of pairs spread over each dataset."""
     total = 0.0
-    for paths in files.values():
+    for paths in filter(None, files.values()):
         sample = paths[:: max(1, len(paths) // SAMPLE)]
         total += sum(len(encoded(p, quality)) for p in sample) / len(sample) * len(paths)
     return total
