@@ -37,20 +37,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate  # torch and the segmenter load only when the command runs
 
+    # the options named alike here and in evaluate() pass straight through
+    same_name = (
+        "split",
+        "direction",
+        "task",
+        "real",
+        "batch_size",
+        "save_images",
+        "segmenter",
+        "max_images",
+        "backend",
+    )
     metrics = evaluate(
         args.data,
         args.model,
-        split=args.split,
-        direction=args.direction,
-        task=args.task,
-        real=args.real,
-        batch_size=args.batch_size,
         output_dir=args.output,
-        save_images=args.save_images,
-        segmenter=args.segmenter,
-        max_images=args.max_images,
         mode="paper" if args.paper_mode else "deterministic",
-        backend=args.backend,
+        **{name: getattr(args, name) for name in same_name},
     )
     print(json.dumps(metrics, indent=2))
     print(f"wrote {Path(args.output) / 'metrics.json'} and {Path(args.output) / 'index.html'}")
