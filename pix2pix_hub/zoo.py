@@ -34,6 +34,8 @@ ZOO_FILES = ("config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FI
 ZOO_BUDGET_BYTES = 80 * 1024 * 1024
 #: the zoo's evaluation resolution: the paper's 256x256, the size the Space serves
 EVAL_SIZE = 256
+#: held-out pairs per dataset that the zoo's metrics are measured on (the first ones of the eval split)
+EVAL_PAIRS = 100
 
 
 def zoo_tasks() -> list[Task]:
@@ -46,7 +48,7 @@ def zoo_size_bytes() -> int:
     return sum(path.stat().st_size for path in ZOO_DIR.glob(f"*/{WEIGHTS_FILE}"))
 
 
-def eval_batches(task: Task, dataset: str, max_samples: int | None = 100, size: int = EVAL_SIZE) -> list[dict]:
+def eval_batches(task: Task, dataset: str, max_samples: int | None = EVAL_PAIRS, size: int = EVAL_SIZE) -> list[dict]:
     """The first `max_samples` pairs of the dataset's eval split as the task sees them (inputs by its kind's
     `eval_input`), resized to `size`: batches of 8 `{"input", "target"}` tensors in [-1, 1]."""
     direction = DATASETS[dataset].photo_direction if task.derived_from_photos else task.direction
@@ -66,7 +68,7 @@ def eval_batches(task: Task, dataset: str, max_samples: int | None = 100, size: 
 
 @torch.no_grad()
 def evaluate_task(
-    generator: Pix2PixGenerator, task: Task | str, max_samples: int | None = 100, size: int = EVAL_SIZE
+    generator: Pix2PixGenerator, task: Task | str, max_samples: int | None = EVAL_PAIRS, size: int = EVAL_SIZE
 ) -> dict[str, dict[str, float]]:
     """Image metrics at `size` on the eval split of each of the task's datasets (the first `max_samples` pairs
     of each), plus all of them together under "all"."""
@@ -77,6 +79,13 @@ def evaluate_task(
     results = {name: part.compute() for name, part in scores.items()}
     results["all"] = ImageScores.merged(list(scores.values())).compute()
     return results
+
+
+def cast_weights(source: str | os.PathLike, target: str | os.PathLike, dtype: torch.dtype = torch.float16) -> None:
+    """Write `source`'s safetensors weights to `target` with floating-point tensors cast to `dtype` (the zoo ships
+    fp16: half the bytes, the same outputs to the eye)."""
+    tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in load_file(source).items()}
+    save_file(tensors, target, metadata={"format": "pt"})
 
 
 def export_to_zoo(
@@ -95,8 +104,7 @@ def export_to_zoo(
         raise Pix2PixHubError(f"{run_dir} has no {WEIGHTS_FILE}; finish the training run first (train/zoo/).")
     output_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run_dir / "config.json", output_dir / "config.json")
-    tensors = {k: v.to(dtype) if v.is_floating_point() else v for k, v in load_file(run_dir / WEIGHTS_FILE).items()}
-    save_file(tensors, output_dir / WEIGHTS_FILE, metadata={"format": "pt"})
+    cast_weights(run_dir / WEIGHTS_FILE, output_dir / WEIGHTS_FILE, dtype)
     if (run_dir / "samples.png").is_file():
         shutil.copyfile(run_dir / "samples.png", output_dir / "samples.png")
     (output_dir / "README.md").write_text(card)

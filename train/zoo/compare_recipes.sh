@@ -12,10 +12,10 @@ STEPS=${STEPS:-3000}
 TASKS=${TASKS:-"edges2handbags maps-aerial2map"}
 #: name|settings for train_task.sh (the task's shipped decoder is added per task below)
 VARIANTS=(
-  "today|BATCH_SIZE=2"
-  "batch4|BATCH_SIZE=4 HALF_STEPS=1"
-  "lsgan|BATCH_SIZE=2 EXTRA_ARGS=--gan_mode=lsgan"
-  "ema|BATCH_SIZE=2 EXTRA_ARGS=--use_ema"
+  "today|GAN_MODE=vanilla"
+  "batch4|GAN_MODE=vanilla BATCH_SIZE=4 HALF_STEPS=1"
+  "lsgan|GAN_MODE=lsgan"
+  "ema|GAN_MODE=vanilla EXTRA_ARGS=--use_ema"
 )
 
 run_variant() {

@@ -30,7 +30,7 @@ from pix2pix_hub.paired_datasets import DATASETS, NON_COMMERCIAL_LICENSE, eval_s
 from pix2pix_hub.paper_results import PAPER_RESULTS, describe_scores, format_values, ground_truth_scores
 from pix2pix_hub.tasks import Task, find_dataset_dir, get_task
 from pix2pix_hub.training.card import SAMPLES_FILE, generator_card, read_card_facts, sample_grid
-from pix2pix_hub.zoo import EVAL_SIZE, METRICS_FILE, evaluate_task, export_to_zoo, zoo_size_bytes
+from pix2pix_hub.zoo import EVAL_PAIRS, EVAL_SIZE, METRICS_FILE, evaluate_task, export_to_zoo, zoo_size_bytes
 
 NO_PAPER_FIGURE = "The paper shows this task qualitatively only; it gives no figure to compare with."
 NOT_INSPECTED = "Not yet inspected by a person; see the samples below."
@@ -91,7 +91,7 @@ def task_prose(task: Task) -> dict[str, str]:
     return {heading.strip(): " ".join(body.split()) for heading, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
-def measured_text(task: Task, measure: dict[str, float]) -> str:
+def measured_text(task: Task, measure: dict[str, float], pairs: int) -> str:
     """This model's own score by the paper's measure, or what is not computed yet."""
     if not measure:
         pending = {
@@ -118,16 +118,28 @@ def measured_text(task: Task, measure: dict[str, float]) -> str:
         if task.evaluation == "fcn"
         else "label accuracy (outputs decoded to the nearest palette colour)"
     )
-    return f"**This model's {what}**, first 100 `{eval_split_of(task.datasets[0])}` pairs: {values}. "
+    return f"**This model's {what}**, first {pairs} `{eval_split_of(task.datasets[0])}` pairs: {values}. "
+
+
+#: train.py options that train_task.sh takes through EXTRA_ARGS and that change the result: the reproduce line names
+#: each one's value, so it repeats the run whatever train_task.sh's and train.py's defaults become
+EXTRA_OPTIONS = ("lambda_l1", "learning_rate", "use_ema", "ema_decay", "seed")
 
 
 def reproduce_env(arguments: dict[str, Any]) -> str:
-    """The train_task.sh variables that repeat the run (its arguments, from card_facts.json)."""
-    env = f"UPSAMPLING={arguments['upsampling']} " if arguments.get("upsampling", "transposed") != "transposed" else ""
-    env += f"BATCH_SIZE={arguments['batch_size']} " if arguments["batch_size"] != 2 else ""
-    env += f"STEPS={arguments['max_train_steps']} "
-    env += (
-        f"EXTRA_ARGS=--gan_mode={arguments['gan_mode']} " if arguments.get("gan_mode", "vanilla") != "vanilla" else ""
+    """The train_task.sh variables that repeat the run (its arguments, from card_facts.json), every one explicit."""
+    options = {key: arguments.get(key) for key in EXTRA_OPTIONS}
+    if not options["use_ema"]:
+        options.pop("ema_decay")
+    extra = " ".join(
+        f"--{key}" if value is True else f"--{key}={value}"
+        for key, value in options.items()
+        if value is not None and value is not False
+    )
+    env = (
+        f"UPSAMPLING={arguments.get('upsampling', 'transposed')} GAN_MODE={arguments.get('gan_mode', 'vanilla')} "
+        f"BATCH_SIZE={arguments['batch_size']} "
+        f'STEPS={arguments["max_train_steps"]} EXTRA_ARGS="{extra}" '
     )
     runs_dir = Path(str(arguments["output_dir"])).parent
     # a run outside the checkout (a GPU machine's scratch folder) reproduces into the default folder
@@ -165,7 +177,7 @@ def zoo_sections(
         ratio=lambda m, key: f"{m[key]:.2f}" if key in m else "-",
         metric_descriptions=METRIC_DESCRIPTIONS,
         paper_text=prose.get("Paper") or NO_PAPER_FIGURE,
-        measured=measured_text(task, measure),
+        measured=measured_text(task, measure, int(metrics[task.datasets[0]]["num_images"])),
         gap="The gap to the paper is the difference of the two lines above (the paper scored its whole val split)."
         if measure and "Paper" in prose
         else "L1, PSNR and SSIM reward blur and are not the paper's measures, so there is no like-for-like gap.",
@@ -222,7 +234,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("task")
     parser.add_argument("--run_dir", type=Path, help="The train.py output folder (default: runs/TASK).")
-    parser.add_argument("--max_samples", type=int, default=100, help="Held-out pairs per dataset.")
+    parser.add_argument("--max_samples", type=int, default=EVAL_PAIRS, help="Held-out pairs per dataset.")
     parser.add_argument(
         "--card_only",
         action="store_true",

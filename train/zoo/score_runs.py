@@ -16,7 +16,7 @@ from pix2pix_hub.evaluation.metrics import METRIC_DESCRIPTIONS
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.tasks import get_task
 from pix2pix_hub.training.checkpoints import latest_checkpoint, read_checkpoint_state
-from pix2pix_hub.zoo import evaluate_task
+from pix2pix_hub.zoo import EVAL_PAIRS, evaluate_task
 
 COLUMNS = tuple(METRIC_DESCRIPTIONS)
 
@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dirs", nargs="*", type=Path)
     parser.add_argument("--shipped", nargs="*", default=[], help="Also score these tasks' model_zoo folders.")
-    parser.add_argument("--max_samples", type=int, default=100, help="Held-out pairs per dataset.")
+    parser.add_argument("--max_samples", type=int, default=EVAL_PAIRS, help="Held-out pairs per dataset.")
     args = parser.parse_args()
     rows = []
     for name in args.shipped:

@@ -5,11 +5,11 @@
 #   nohup train/zoo/train_all.sh > runs/train_all.log 2>&1 &     # rerun to resume; finished runs are skipped
 #
 # Each entry is "TASK [VAR=VALUE ...]", the variables of train/zoo/train_task.sh; the weakest tasks come first.
-# V2 is the zoo v2 recipe (docs/zoo.md): lsgan, batch 2, 20,000 steps (40,000 images), the resize-conv decoder for every
-# task (the transposed one leaves checkerboards), about 35-40 min of one core each.
+# The recipe is train_task.sh's default (zoo v2, docs/zoo.md: lsgan, batch 2, 20,000 steps, the resize-conv decoder),
+# about 35-48 min of one core each; V2 only names the v2 runs' folder.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-V2="UPSAMPLING=resize STEPS=20000 RUNS_DIR=runs/v2 EXTRA_ARGS=--gan_mode=lsgan"
+V2="RUNS_DIR=runs/v2"
 LANE_A=(
   "maps-aerial2map $V2"
   "edges2shoes $V2"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Train the whole zoo on one GPU in a single command: every task with data at once, the v2 recipe (docs/zoo.md) at
-# GPU batch sizes (bf16 + channels_last through --mixed_precision/--channels_last auto), weights written to one folder.
+# Train the whole zoo on one GPU in a single command: every task with data at once, through train_task.sh (the one
+# home of the recipe) at GPU batch sizes (bf16 + channels_last through train.py's auto fast paths), weights in OUT.
 #
 #   python train/zoo/gpu_pack.py                          # here: gpu_pack/ (git-ignored), the train splits, <= 60 MiB
 #   bash train/zoo/train_gpu.sh "$OUT"                    # there, with gpu_pack carried; OUT/part-*.tar come back
@@ -13,40 +13,34 @@
 set -euo pipefail
 OUT=${1:?usage: train/zoo/train_gpu.sh OUTPUT_DIR}
 cd "$(dirname "$0")/../.."
-PYTHON=${PYTHON:-python3}
-STEPS=${STEPS:-2500}
-BATCH_SIZE=${BATCH_SIZE:-16}
-WORK=${WORK:-$(mktemp -d)}  # runs and prepared data; only the tars go to OUT (a device returns at most 8 files)
+export PYTHON=${PYTHON:-python3}
+export STEPS=${STEPS:-2500} BATCH_SIZE=${BATCH_SIZE:-16} EXPORT=no
+export RUNS_DIR=${WORK:-$(mktemp -d)}  # the runs; only the tars go to OUT (a device returns at most 8 files)
+mkdir -p "$RUNS_DIR"
 export PIX2PIX_HUB_DATA=${PIX2PIX_HUB_DATA:-gpu_pack}
 read -r -a TASKS <<< "${ZOO_TASKS:-$("$PYTHON" -c "from pix2pix_hub.tasks import TASKS
 print(' '.join(t.name for t in TASKS.values() if t.has_data))")}"
 
-declare -A DATA
-for task in "${TASKS[@]}"; do  # one after another: tasks share prepared folders
-  DATA[$task]=$("$PYTHON" train/zoo/prepare_data.py "$task" --root "$WORK/data")
+for task in "${TASKS[@]}"; do  # one after another first: tasks share prepared folders
+  "$PYTHON" train/zoo/prepare_data.py "$task" > /dev/null
 done
 for task in "${TASKS[@]}"; do
   (
-    dataset=${DATA[$task]}
-    "$PYTHON" train/train.py --task "$task" ${dataset:+--dataset "$dataset"} --output_dir "$WORK/$task" \
-      --ngf 16 --ndf 16 --upsampling resize --gan_mode lsgan --load_size 286 --crop_size 256 \
-      --batch_size "$BATCH_SIZE" --max_train_steps "$STEPS" --num_threads 1 --num_workers 1 \
-      --validation_split none --report_to none --checkpointing_steps "$STEPS" --checkpoints_total_limit 1
-    rm -rf "$WORK/$task/checkpoints" "$WORK/$task/discriminator"
-    "$PYTHON" -c "import sys; from safetensors.torch import load_file, save_file
-w = load_file(sys.argv[1]); save_file({k: v.half() if v.is_floating_point() else v for k, v in w.items()}, sys.argv[1])" \
-      "$WORK/$task/model.safetensors"  # fp16, as the zoo ships it, so two runs fit one returned file
-  ) > "$WORK/$task.log" 2>&1 &
+    train/zoo/train_task.sh "$task"
+    rm -rf "$RUNS_DIR/$task/checkpoints" "$RUNS_DIR/$task/discriminator"
+    # fp16, as the zoo ships it, so two runs fit one returned file
+    "$PYTHON" -c "import sys; from pix2pix_hub.zoo import cast_weights; cast_weights(sys.argv[1], sys.argv[1])" \
+      "$RUNS_DIR/$task/model.safetensors"
+  ) > "$RUNS_DIR/$task.log" 2>&1 &
 done
 wait || true
 i=0
 for ((k = 0; k < ${#TASKS[@]}; k += 2)); do
   names=()
   for task in "${TASKS[@]:k:2}"; do
-    cp "$WORK/$task.log" "$WORK/$task/" 2>/dev/null || true
-    if [ -f "$WORK/$task/model.safetensors" ]; then names+=("$task"); else echo "$task: failed" >&2; tail -n 5 "$WORK/$task.log" >&2; fi
+    if [ -f "$RUNS_DIR/$task/model.safetensors" ]; then names+=("$task"); else echo "$task: failed" >&2; tail -n 5 "$RUNS_DIR/$task.log" >&2; fi
   done
-  [ ${#names[@]} -eq 0 ] || tar -cf "$OUT/part-$i.tar" -C "$WORK" "${names[@]}"
+  [ ${#names[@]} -eq 0 ] || tar -cf "$OUT/part-$i.tar" -C "$RUNS_DIR" "${names[@]}"
   i=$((i + 1))
 done
 ls -la "$OUT"

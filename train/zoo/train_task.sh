@@ -2,15 +2,14 @@
 # Train one zoo model on CPU and export it to model_zoo/TASK (fp16 weights, config, card, metrics).
 #
 #   train/zoo/train_task.sh TASK            # e.g. facades-labels2photo; rerun the same command to resume
-#   STEPS=2000 RUNS_DIR=runs/long train/zoo/train_task.sh TASK  # a longer run, in a new folder
-#   UPSAMPLING=resize RUNS_DIR=runs/resize train/zoo/train_task.sh TASK  # resize-conv decoder (no checkerboard)
-#   BATCH_SIZE=4 EXTRA_ARGS="--gan_mode lsgan" EXPORT=no train/zoo/train_task.sh TASK  # a recipe variant, not exported
+#   STEPS=2000 RUNS_DIR=runs/short train/zoo/train_task.sh TASK  # another length, in a new folder
+#   GAN_MODE=vanilla EXTRA_ARGS="--lambda_l1 25" EXPORT=no train/zoo/train_task.sh TASK  # a recipe variant, not exported
 #
-# Every zoo model shares one recipe, chosen by measuring quality per CPU-hour (docs/zoo.md): a U-Net with ngf 16
-# (3.4M parameters, 6.8 MB in fp16, so all ten fit the 80 MB budget), a 70x70 PatchGAN with ndf 16 (not shipped),
-# the paper's L1 + cGAN objective and 286 -> 256 jitter, at batch 2 (on facades, 256x256 crops at batch 2 beat
-# 128x128 crops at batch 8 on L1, PSNR and SSIM for the same steps and CPU time).
-# Outputs go to runs/TASK/ (git-ignored): the full train.py folder, checkpoints every 250 steps, log.txt.
+# This script is the one home of the zoo's recipe (v2, chosen by measuring quality per CPU-hour, docs/zoo.md): a U-Net
+# with ngf 16 and the resize-convolution decoder (3.4M parameters, 6.8 MB in fp16, so all ten fit the 80 MB budget),
+# a 70x70 PatchGAN with ndf 16 (not shipped), L1 + lsgan, 286 -> 256 jitter, batch 2, 20,000 steps (40,000 images,
+# about 35-48 minutes of one core). train_all.sh and train_gpu.sh call it with other variables only.
+# Outputs go to RUNS_DIR/TASK/ (git-ignored): the full train.py folder, checkpoints every 250 steps, log.txt.
 set -euo pipefail
 
 TASK=${1:?usage: train/zoo/train_task.sh TASK}
@@ -18,8 +17,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 RUN=${RUNS_DIR:-runs}/$TASK
-STEPS=${STEPS:-400}
-UPSAMPLING=${UPSAMPLING:-transposed}
+STEPS=${STEPS:-20000}
+UPSAMPLING=${UPSAMPLING:-resize}
+GAN_MODE=${GAN_MODE:-lsgan}
 BATCH_SIZE=${BATCH_SIZE:-2}
 EXPORT=${EXPORT:-yes}
 read -r -a EXTRA <<< "${EXTRA_ARGS:-}"
@@ -44,7 +44,7 @@ DATA=()
 [ -z "$DATASET" ] || DATA=(--dataset "$DATASET")
 
 COMMAND=(nice -n 10 "$PYTHON" train/train.py --task "$TASK" "${DATA[@]}" --output_dir "$RUN"
-  --ngf 16 --ndf 16 --upsampling "$UPSAMPLING" --load_size 286 --crop_size 256 --batch_size "$BATCH_SIZE" --max_train_steps "$STEPS"
+  --ngf 16 --ndf 16 --upsampling "$UPSAMPLING" --gan_mode "$GAN_MODE" --load_size 286 --crop_size 256 --batch_size "$BATCH_SIZE" --max_train_steps "$STEPS"
   --num_threads 1 --validation_split none --report_to tensorboard
   --checkpointing_steps 250 --checkpoints_total_limit 2 --resume_from_checkpoint latest "${EXTRA[@]}")
 echo "${COMMAND[*]}" > "$RUN/command.txt"
