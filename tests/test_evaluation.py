@@ -303,6 +303,13 @@ def test_direction_not_matching_the_task(tmp_path):
     assert infer_task("cityscapes", "BtoA").name == "cityscapes-labels2photo"
 
 
+def test_a_zoo_model_named_by_its_task_sets_the_task(tmp_path):
+    # `evaluate cityscapes --model cityscapes-photo2labels` needs no --task: the model's name is the task
+    metrics = evaluate(label_pair_dir(tmp_path), "cityscapes-photo2labels", max_images=2, progress=False)
+    assert metrics["task"] == "cityscapes-photo2labels" and metrics["evaluation"] == "labels"
+    assert 0 <= metrics["pixel_accuracy"] <= 1
+
+
 def test_photos_given_as_label_maps_are_refused(tmp_path):
     # halves swapped: labels -> photo reads B as its input label maps, and B holds (noise) photos
     data = label_pair_dir(tmp_path)

@@ -103,6 +103,8 @@ def evaluate(
     if batch_size < 1:
         raise Pix2PixHubError(f"batch size must be at least 1, got {batch_size}")
     source, dataset_name = resolve_data(data)
+    if task is None and isinstance(model, str) and model in TASKS:
+        task = model  # a zoo model named by its task translates as that task
     task_obj = get_task(task) if task else infer_task(dataset_name, direction)
     direction = check_direction(task_obj, direction)
     if task_obj is not None and task_obj.datasets and dataset_name not in task_obj.datasets:
