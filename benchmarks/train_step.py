@@ -50,8 +50,8 @@ class Config:
     upsampling: str = "transposed"
 
 
-#: paper: the reference's facades settings; zoo: the recipe of train/zoo/train_task.sh (docs/zoo.md says why), with
-#: the paper's transposed-convolution decoder or the resize-convolution one
+#: paper: the reference's facades settings; zoo: the first zoo's network (ngf/ndf 16, batch 2, the paper's
+#: transposed-convolution decoder); zoo-resize: the same with the resize-convolution decoder, train_task.sh's recipe
 CONFIGS = {
     "paper": Config(size=256, batch_size=1, ngf=64, ndf=64, num_downs=8),
     "zoo": Config(size=256, batch_size=2, ngf=16, ndf=16, num_downs=8),

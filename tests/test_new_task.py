@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shlex
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,7 @@ from pix2pix_hub.paired_datasets import DATASETS, PairedDataset
 from pix2pix_hub.space.app import build_app
 from pix2pix_hub.space.models import ModelStore
 from pix2pix_hub.tasks import TASKS, Task
+from pix2pix_hub.training.card import read_card_facts
 from pix2pix_hub.zoo import evaluate_task, export_to_zoo
 
 DATASET = PairedDataset(
@@ -98,6 +100,16 @@ def test_a_task_added_to_the_registries_is_listed_trained_exported_and_served(re
         f'Pix2PixPipeline.from_pretrained("{task.name}")',
     ):
         assert expected in card, expected
+
+    # the card's train_task.sh line repeats what the run learned from, even past train_task.sh's own fixed flags
+    run_args = read_card_facts(run_dir)["arguments"]
+    env = dict(word.split("=", 1) for word in shlex.split(export.reproduce_env(run_args)))
+    variables = [f"--{export.TRAIN_TASK_VARIABLES[name]}={env[name]}" for name in export.TRAIN_TASK_VARIABLES]
+    script_flags = ["--ngf", "16", "--ndf", "16", "--load_size", "286", "--crop_size", "256"]
+    again = vars(parse_args(["--task", task.name, *script_flags, *variables, *env["EXTRA_ARGS"].split()]))
+    assert {k: v for k, v in again.items() if k not in export.RUN_OPTIONS} == {
+        k: v for k, v in run_args.items() if k not in export.RUN_OPTIONS
+    }
     assert "No validation split was used" not in card and str(tmp_path) not in card
     assert f"Dataset: `{DATASET.name}`" in card  # this machine's dataset folder -> the dataset's name
 

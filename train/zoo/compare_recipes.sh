@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Compare training recipes at equal CPU time on the zoo's weakest tasks (docs/zoo.md, "Choosing the recipe"):
-# today's recipe against variants, each a train/zoo/train_task.sh run that is scored, not exported.
+# the first zoo's recipe (v1: vanilla GAN) against variants, each a train/zoo/train_task.sh run that is scored,
+# not exported.
 #
 #   nohup train/zoo/compare_recipes.sh > runs/recipes.log 2>&1 &     # rerun to resume; finished runs are skipped
 #   train/zoo/score_runs.py runs/recipes/*/*                          # the table (also run at the end)
 #
-# STEPS is today's recipe's step count at batch 2; a variant with batch 4 gets half the steps (same CPU time).
+# STEPS is the step count at batch 2; a variant with batch 4 gets half the steps (same CPU time).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 STEPS=${STEPS:-3000}
 TASKS=${TASKS:-"edges2handbags maps-aerial2map"}
 #: name|settings for train_task.sh (the task's shipped decoder is added per task below)
 VARIANTS=(
-  "today|GAN_MODE=vanilla"
+  "v1|GAN_MODE=vanilla"
   "batch4|GAN_MODE=vanilla BATCH_SIZE=4 HALF_STEPS=1"
   "lsgan|GAN_MODE=lsgan"
   "ema|GAN_MODE=vanilla EXTRA_ARGS=--use_ema"

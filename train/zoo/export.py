@@ -10,6 +10,7 @@ the zoo's evaluation, the registries (datasets' terms, the paper's results) and 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import warnings
@@ -121,26 +122,44 @@ def measured_text(task: Task, measure: dict[str, float], pairs: int) -> str:
     return f"**This model's {what}**, first {pairs} `{eval_split_of(task.datasets[0])}` pairs: {values}. "
 
 
-#: train.py options that train_task.sh takes through EXTRA_ARGS and that change the result: the reproduce line names
-#: each one's value, so it repeats the run whatever train_task.sh's and train.py's defaults become
-EXTRA_OPTIONS = ("lambda_l1", "learning_rate", "use_ema", "ema_decay", "seed")
+#: train_task.sh's variables, each named on the reproduce line: variable -> train.py option
+TRAIN_TASK_VARIABLES = {
+    "UPSAMPLING": "upsampling",
+    "GAN_MODE": "gan_mode",
+    "BATCH_SIZE": "batch_size",
+    "STEPS": "max_train_steps",
+}
+#: train.py options that say where and how a run goes, not what it learns (train_task.sh sets them itself)
+RUN_OPTIONS = {
+    "task", "dataset", "dataset_b", "column_a", "column_b", "direction", "train_split", "validation_split",
+    "max_validation_samples", "num_workers", "mixed_precision", "output_dir", "checkpointing_steps",
+    "checkpoints_total_limit", "resume_from_checkpoint", "validation_steps", "report_to", "num_threads",
+    "channels_last", "compile", "no_data_cache", "push_to_hub", "hub_model_id", "hub_private",
+}  # fmt: skip
+
+
+def train_defaults(task: str) -> dict[str, Any]:
+    """train.py's default arguments for a task (its own parser; train/ holds scripts, not a package, so the file is
+    loaded by path)."""
+    spec = importlib.util.spec_from_file_location("train_script", Path(__file__).resolve().parents[1] / "train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return vars(module.parse_args(["--task", task]))
 
 
 def reproduce_env(arguments: dict[str, Any]) -> str:
-    """The train_task.sh variables that repeat the run (its arguments, from card_facts.json), every one explicit."""
-    options = {key: arguments.get(key) for key in EXTRA_OPTIONS}
-    if not options["use_ema"]:
-        options.pop("ema_decay")
+    """The train_task.sh variables that repeat the run (its arguments, from card_facts.json): every variable, and in
+    EXTRA_ARGS every other option that differs from train.py's defaults (ngf, ndf, lambda_l1, ...), so the line
+    repeats the run whatever train_task.sh's own defaults become."""
+    defaults = train_defaults(str(arguments["task"]))
+    skip = RUN_OPTIONS | set(TRAIN_TASK_VARIABLES.values())
     extra = " ".join(
         f"--{key}" if value is True else f"--{key}={value}"
-        for key, value in options.items()
-        if value is not None and value is not False
+        for key, value in arguments.items()
+        if key not in skip and key in defaults and value != defaults[key]
     )
-    env = (
-        f"UPSAMPLING={arguments.get('upsampling', 'transposed')} GAN_MODE={arguments.get('gan_mode', 'vanilla')} "
-        f"BATCH_SIZE={arguments['batch_size']} "
-        f'STEPS={arguments["max_train_steps"]} EXTRA_ARGS="{extra}" '
-    )
+    env = " ".join(f"{name}={arguments[key]}" for name, key in TRAIN_TASK_VARIABLES.items() if key in arguments)
+    env += f' EXTRA_ARGS="{extra}" '
     runs_dir = Path(str(arguments["output_dir"])).parent
     # a run outside the checkout (a GPU machine's scratch folder) reproduces into the default folder
     return env + (f"RUNS_DIR={runs_dir} " if runs_dir != Path("runs") and not runs_dir.is_absolute() else "")

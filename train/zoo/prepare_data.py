@@ -82,7 +82,9 @@ def main() -> None:
     args = parser.parse_args()
     task = get_task(args.task)
     if not task.has_data:
-        sys.exit(f"prepare_data.py: {task.name} has no data here: {task.note}")
+        sys.exit(
+            f"prepare_data.py: {task.name} has no data here: {task.note} With the zoo recipe: DATASET=path/to/pairs train/zoo/train_task.sh {task.name}"
+        )
     folder = training_folder(task, args.root)
     print(folder if folder is not None else "")
 

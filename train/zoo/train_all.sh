@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Retrain the zoo as shipped: every model's recorded command (the one its card gives), in two lanes side by side
-# (one torch thread each, so both cores of the 2-core machine it was trained on are busy), exporting to model_zoo/.
+# Retrain every zoo task with train_task.sh's recipe (zoo v2), in two lanes side by side (one torch thread each, so
+# both cores of a 2-core machine are busy), exporting to model_zoo/. Each card's own line repeats its model's run.
 #
 #   nohup train/zoo/train_all.sh > runs/train_all.log 2>&1 &     # rerun to resume; finished runs are skipped
 #
