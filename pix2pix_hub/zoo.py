@@ -6,6 +6,7 @@ on the task's held-out pairs, and push every zoo folder to a Hub namespace.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -20,7 +21,8 @@ from .data import PairedTransform, load_paired_dataset
 from .errors import Pix2PixHubError
 from .evaluation.metrics import METRIC_DISPLAY, PER_IMAGE_METRICS, ImageScores, headline_metrics
 from .evaluation.report import SCORE_KEYS
-from .input_kinds import eval_input
+from .images import pil_to_tensor, tensor_to_pil
+from .input_kinds import eval_input, get_input_kind, keep_known
 from .models import Pix2PixGenerator
 from .paired_datasets import DATASETS, eval_split_of
 from .paper_results import paper_result
@@ -66,16 +68,37 @@ def eval_batches(task: Task, dataset: str, max_samples: int | None = EVAL_PAIRS,
     return batches
 
 
+def served(task: Task, inputs: torch.Tensor, outputs: torch.Tensor) -> torch.Tensor:
+    """Outputs as the Space serves them: the input's known part kept where the task's kind has one (colorization
+    keeps the input's brightness, inpainting the pixels outside the hole); tensors in [-1, 1]."""
+    if get_input_kind(task.input_kind).keep_known is None:
+        return outputs
+    return torch.stack(
+        [
+            pil_to_tensor(keep_known(task, tensor_to_pil(i), tensor_to_pil(o)).convert("RGB"))
+            for i, o in zip(inputs, outputs, strict=True)
+        ]
+    )
+
+
 @torch.no_grad()
 def evaluate_task(
-    generator: Pix2PixGenerator, task: Task | str, max_samples: int | None = EVAL_PAIRS, size: int = EVAL_SIZE
+    generator: Pix2PixGenerator,
+    task: Task | str,
+    max_samples: int | None = EVAL_PAIRS,
+    size: int = EVAL_SIZE,
+    as_served: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Image metrics at `size` on the eval split of each of the task's datasets (the first `max_samples` pairs
-    of each), plus all of them together under "all"."""
+    of each), plus all of them together under "all"; `as_served` scores the outputs as the Space shows them."""
     task = get_task(task) if isinstance(task, str) else task
     if not task.has_data:
         raise Pix2PixHubError(f"task {task.name!r} has no evaluation data here: {task.note}")
-    scores = {name: score_generator(generator, eval_batches(task, name, max_samples, size)) for name in task.datasets}
+    postprocess = functools.partial(served, task) if as_served else None
+    scores = {
+        name: score_generator(generator, eval_batches(task, name, max_samples, size), postprocess=postprocess)
+        for name in task.datasets
+    }
     results = {name: part.compute() for name, part in scores.items()}
     results["all"] = ImageScores.merged(list(scores.values())).compute()
     return results

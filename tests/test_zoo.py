@@ -19,11 +19,12 @@ from safetensors import safe_open
 
 from pix2pix_hub.augment import masked_photo_input, sketch_input
 from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_scene
+from pix2pix_hub.images import tensor_to_pil
 from pix2pix_hub.input_kinds import INPUT_KINDS, draw_input, pair_maker_for
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.pipeline import Pix2PixPipeline
 from pix2pix_hub.tasks import TASKS
-from pix2pix_hub.zoo import WEIGHTS_FILE, ZOO_BUDGET_BYTES, zoo_size_bytes, zoo_table, zoo_tasks
+from pix2pix_hub.zoo import WEIGHTS_FILE, ZOO_BUDGET_BYTES, served, zoo_size_bytes, zoo_table, zoo_tasks
 
 ZOO = [task.name for task in zoo_tasks()]
 
@@ -219,3 +220,14 @@ def test_models_trained_on_non_commercial_data_say_so_in_their_card_metadata():
         assert card.data.license == (NON_COMMERCIAL_LICENSE["license"] if restricted else LICENSE), task.name
         checked += restricted
     assert checked >= 4  # cityscapes x2, maps x2 (and the photo-derived tasks that use them)
+
+
+def test_outputs_as_served_keep_the_inputs_known_part():
+    # colorization as the Space shows it: the input's brightness, the model's colour; other kinds pass through
+    gray = torch.linspace(-0.5, 0.5, 32).repeat(1, 3, 32, 1)  # mid-tones: a coloured pixel needs no clipping
+    colour = torch.stack([torch.full((32, 32), 0.3), torch.full((32, 32), 0.0), torch.full((32, 32), -0.3)])[None]
+    out = served(TASKS["colorization"], gray, colour)
+    luma = np.asarray(tensor_to_pil(out[0]).convert("L"), dtype=float)
+    assert np.abs(luma - np.asarray(tensor_to_pil(gray[0]).convert("L"), dtype=float)).max() <= 3
+    assert (out[0, 0] - out[0, 2]).mean() > 0.2, "the output's colour (red over blue) is lost"
+    assert torch.equal(served(TASKS["facades-labels2photo"], gray, colour), colour)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -13,16 +13,22 @@ from ..evaluation.metrics import ImageScores
 
 @torch.no_grad()
 def score_generator(
-    generator: nn.Module, batches: Iterable[dict[str, torch.Tensor]], device: torch.device | str = "cpu"
+    generator: nn.Module,
+    batches: Iterable[dict[str, torch.Tensor]],
+    device: torch.device | str = "cpu",
+    postprocess: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> ImageScores:
     """`ImageScores` of `generator`'s outputs (deterministic eval mode: dropout off, running batch-norm statistics)
-    over batches `{"input", "target"}` in [-1, 1], scored on the CPU; the generator's mode is restored after."""
+    over batches `{"input", "target"}` in [-1, 1], scored on the CPU; the generator's mode is restored after.
+    `postprocess(inputs, outputs)` changes the outputs before scoring (e.g. as the Space serves them)."""
     was_training = generator.training
     generator.eval()
     scores = ImageScores()
     try:
         for batch in batches:
             fake = generator(batch["input"].to(device)).float().clamp(-1, 1).cpu()
+            if postprocess is not None:
+                fake = postprocess(batch["input"].float().cpu(), fake)
             scores.update((fake + 1) / 2, (batch["target"].float().cpu() + 1) / 2)
     finally:
         generator.train(was_training)

@@ -2,6 +2,7 @@
 
     python train/zoo/score_runs.py runs/recipes/*/*          # each RUN_DIR is OUTPUT_DIR of a train.py run
     python train/zoo/score_runs.py --shipped edges2handbags  # the shipped model_zoo folder, for comparison
+    python train/zoo/score_runs.py --as_served --shipped colorization  # as the Space shows it (input's brightness kept)
 
 The task, length and training wall time (over all resumed parts) come from the run's last checkpoint.
 """
@@ -41,6 +42,9 @@ def main() -> None:
     parser.add_argument("run_dirs", nargs="*", type=Path)
     parser.add_argument("--shipped", nargs="*", default=[], help="Also score these tasks' model_zoo folders.")
     parser.add_argument("--max_samples", type=int, default=EVAL_PAIRS, help="Held-out pairs per dataset.")
+    parser.add_argument(
+        "--as_served", action="store_true", help="Score outputs as the Space shows them (the input's known part kept)."
+    )
     args = parser.parse_args()
     rows = []
     for name in args.shipped:
@@ -52,7 +56,9 @@ def main() -> None:
     print("| task | recipe | steps x batch | minutes | " + " | ".join(COLUMNS) + " |")
     print("|---|---|---|---|" + "---|" * len(COLUMNS))
     for facts, recipe, folder in rows:
-        metrics = evaluate_task(Pix2PixGenerator.from_pretrained(folder), facts["task"], args.max_samples)["all"]
+        metrics = evaluate_task(
+            Pix2PixGenerator.from_pretrained(folder), facts["task"], args.max_samples, as_served=args.as_served
+        )["all"]
         steps = f"{facts['steps']} x {facts['batch']}" if facts["batch"] else facts["steps"]
         values = " | ".join(f"{metrics[key]:.3f}" if key in metrics else "-" for key in COLUMNS)
         print(f"| {facts['task']} | {recipe} | {steps} | {facts['minutes'] or ''} | {values} |", flush=True)
