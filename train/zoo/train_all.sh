@@ -13,7 +13,7 @@ V2="RUNS_DIR=runs/v2"
 LANE_A=(
   "maps-aerial2map $V2"
   "edges2shoes $V2"
-  "facades-labels2photo $V2"
+  "facades-labels2photo $V2 EXTRA_ARGS=--lambda_l1=25"  # lambda 25 keeps D engaged on facades (docs/zoo.md)
   "cityscapes-photo2labels $V2"
   "inpainting $V2"
 )
