@@ -17,6 +17,7 @@ VARIANTS=(
   "batch4|GAN_MODE=vanilla BATCH_SIZE=4 HALF_STEPS=1"
   "lsgan|GAN_MODE=lsgan"
   "ema|GAN_MODE=vanilla EXTRA_ARGS=--use_ema"
+  "lsgan-l25|GAN_MODE=lsgan EXTRA_ARGS=--lambda_l1=25"
 )
 
 run_variant() {
