@@ -22,7 +22,7 @@ from .errors import Pix2PixHubError
 from .evaluation.metrics import METRIC_DISPLAY, PER_IMAGE_METRICS, ImageScores, headline_metrics
 from .evaluation.report import SCORE_KEYS
 from .images import pil_to_tensor, tensor_to_pil
-from .input_kinds import eval_input, get_input_kind, keep_known
+from .input_kinds import eval_input, get_input_kind
 from .models import Pix2PixGenerator
 from .paired_datasets import DATASETS, eval_split_of
 from .paper_results import paper_result
@@ -71,11 +71,12 @@ def eval_batches(task: Task, dataset: str, max_samples: int | None = EVAL_PAIRS,
 def served(task: Task, inputs: torch.Tensor, outputs: torch.Tensor) -> torch.Tensor:
     """Outputs as the Space serves them: the input's known part kept where the task's kind has one (colorization
     keeps the input's brightness, inpainting the pixels outside the hole); tensors in [-1, 1]."""
-    if get_input_kind(task.input_kind).keep_known is None:
+    keep = get_input_kind(task.input_kind).keep_known
+    if keep is None:  # nothing to restore: the outputs as they are, not rounded through 8-bit images
         return outputs
     return torch.stack(
         [
-            pil_to_tensor(keep_known(task, tensor_to_pil(i), tensor_to_pil(o)).convert("RGB"))
+            pil_to_tensor(keep(tensor_to_pil(i), tensor_to_pil(o)).convert("RGB"))
             for i, o in zip(inputs, outputs, strict=True)
         ]
     )

@@ -9,7 +9,7 @@
 # with ngf 16 and the resize-convolution decoder (3.4M parameters, 6.8 MB in fp16, so all ten fit the 80 MB budget),
 # a 70x70 PatchGAN with ndf 16 (not shipped), L1 + lsgan, 286 -> 256 jitter, batch 2, 20,000 steps (40,000 images,
 # about 35-48 minutes of one core). train_all.sh and train_gpu.sh call it with other variables only.
-# DATA_ROOT (default runs/data) holds the combined training folders of multi-dataset tasks.
+# DATA_ROOT (default: prepare_data.py's) holds the combined training folders of multi-dataset tasks.
 # Outputs go to RUNS_DIR/TASK/ (git-ignored): the full train.py folder, checkpoints every 250 steps, log.txt.
 set -euo pipefail
 
@@ -40,7 +40,9 @@ PY
 
 # multi-dataset tasks train on a combined folder built from the registries (train/zoo/prepare_data.py); exit 2 if
 # the task has no data here (see docs/zoo.md for training it on your own pairs: DATASET=path/to/pairs)
-DATASET=${DATASET:-$("$PYTHON" train/zoo/prepare_data.py "$TASK" --root "${DATA_ROOT:-runs/data}")} || exit 2
+ROOT_ARGS=()
+[ -z "${DATA_ROOT:-}" ] || ROOT_ARGS=(--root "$DATA_ROOT")
+DATASET=${DATASET:-$("$PYTHON" train/zoo/prepare_data.py "$TASK" "${ROOT_ARGS[@]}")} || exit 2
 DATA=()
 [ -z "$DATASET" ] || DATA=(--dataset "$DATASET")
 
