@@ -19,8 +19,8 @@ LANE_A=(
 )
 LANE_B=(
   "edges2handbags $V2"
-  "sketch2photo $V2 EXTRA_ARGS=--lambda_l1=25"  # and on sketches (docs/zoo.md)
-  "cityscapes-labels2photo $V2"
+  "sketch2photo $V2 EXTRA_ARGS=--lambda_l1=25"  # and on sketches and street scenes (docs/zoo.md)
+  "cityscapes-labels2photo $V2 EXTRA_ARGS=--lambda_l1=25"
   "colorization $V2"
   "maps-map2aerial $V2"
 )
