@@ -7,8 +7,8 @@
 # Each entry is "TASK [VAR=VALUE ...]", the variables of train/zoo/train_task.sh; the weakest tasks come first.
 # The recipe is train_task.sh's default (zoo v2, docs/zoo.md: lsgan, batch 2, 20,000 steps, the resize-conv decoder),
 # about 35-48 min of one core each; V2 only names the v2 runs' folder. L25 is the same recipe with lambda_l1 25, which
-# keeps D engaged and brings back detail on facades, sketches and street scenes (docs/zoo.md), in a folder of its own
-# so that a lambda-100 run of the same task in runs/v2 is not taken for it.
+# keeps D engaged and brings back detail on facades, sketches, street scenes and aerial photos (docs/zoo.md), in a
+# folder of its own so that a lambda-100 run of the same task in runs/v2 is not taken for it.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 V2="RUNS_DIR=runs/v2"
@@ -25,7 +25,7 @@ LANE_B=(
   "sketch2photo $L25"
   "cityscapes-labels2photo $L25"
   "colorization $V2"
-  "maps-map2aerial $V2"
+  "maps-map2aerial $L25"
 )
 
 run_lane() {
