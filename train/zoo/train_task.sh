@@ -6,7 +6,7 @@
 #   GAN_MODE=vanilla EXTRA_ARGS="--lambda_l1 25" EXPORT=no train/zoo/train_task.sh TASK  # a recipe variant, not exported
 #
 # This script is the one home of the zoo's recipe (v2, chosen by measuring quality per CPU-hour, docs/zoo.md): a U-Net
-# with ngf 16 and the resize-convolution decoder (3.4M parameters, 6.8 MB in fp16, so all ten fit the 80 MB budget),
+# with ngf 16 and the resize-convolution decoder (2.5M parameters, 4.7 MB in fp16, so all ten fit the 80 MB budget),
 # a 70x70 PatchGAN with ndf 16 (not shipped), L1 + lsgan, 286 -> 256 jitter, batch 2, 20,000 steps (40,000 images,
 # about 35-48 minutes of one core). train_all.sh and train_gpu.sh call it with other variables only.
 # DATA_ROOT (default: prepare_data.py's) holds the combined training folders of multi-dataset tasks.
