@@ -34,13 +34,13 @@ run_lane() {
   for entry in "$@"; do
     read -r task settings <<< "$entry"
     local run_dir
-    run_dir=$(eval "env $settings bash -c 'echo \"\${RUNS_DIR:-runs}\"'")/$task
+    run_dir=$(eval "$settings"; echo "${RUNS_DIR:-runs}")/$task  # a subshell: the settings stay in it
     if [ -f "$run_dir/model.safetensors" ]; then
       echo "$task: trained already ($run_dir)"
       continue
     fi
     echo "$(date -u +%FT%TZ) $task: training ($settings)"
-    eval "env $settings train/zoo/train_task.sh $task" || echo "$task: failed, see $run_dir/log.txt"
+    eval "env $settings train/zoo/train_task.sh \"\$task\"" || echo "$task: failed, see $run_dir/log.txt"
   done
 }
 
