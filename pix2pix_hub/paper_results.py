@@ -62,6 +62,24 @@ def ground_truth_scores(palette: str) -> tuple[float, ...] | None:
     return result.values if result else None
 
 
+def reaches_paper(task: str, scores: Sequence[float], real_scores: Sequence[float] | None = None) -> bool:
+    """Whether a model's accuracies (per-pixel, per-class, IoU) reach the paper's L1+cGAN row on every measure. With
+    the scores of real photos, FCN-scores compare as fractions of them (another segmenter's scale), as issue 12's
+    criterion does: ours / real >= paper / the paper's real photos."""
+    paper = paper_result(task, "L1+cGAN")
+    if paper is None or paper.measure == "amt":
+        return False
+    if paper.measure == "labels":
+        return all(ours >= theirs for ours, theirs in zip(scores, paper.values, strict=True))
+    ceiling = paper_result(task, "ground truth")
+    if ceiling is None or real_scores is None:
+        return False
+    return all(
+        ours / real >= theirs / top
+        for ours, real, theirs, top in zip(scores, real_scores, paper.values, ceiling.values, strict=True)
+    )
+
+
 #: the three accuracies of the FCN-score and of label accuracy, in table order
 ACCURACY_NAMES = ("per-pixel accuracy", "per-class accuracy", "class IoU")
 

@@ -372,3 +372,18 @@ def test_bundled_segmenter_on_real_photos(dataset, task, min_pixel_accuracy):
         pytest.skip(f"no bundled {dataset} segmenter in model_zoo/")
     metrics = evaluate(SHARED_DATA / dataset, real=True, task=task, max_images=8, progress=False)
     assert metrics["fcn_pixel_accuracy"] > min_pixel_accuracy and not math.isnan(metrics["fcn_class_iou"])
+
+
+def test_reaching_the_papers_row_is_judged_per_measure_and_fcn_scores_relative_to_real_photos():
+    from pix2pix_hub.paper_results import reaches_paper
+
+    # label accuracy: every one of the three must reach the paper's L1+cGAN row (0.83, 0.36, 0.29)
+    assert reaches_paper("cityscapes-photo2labels", (0.834, 0.46, 0.38))
+    assert not reaches_paper("cityscapes-photo2labels", (0.82, 0.46, 0.38))
+    # FCN-score: as a fraction of the same segmenter's score of real photos, against the paper's 0.66/0.80, ...
+    assert reaches_paper("cityscapes-labels2photo", (0.62, 0.24, 0.17), real_scores=(0.74, 0.26, 0.18))
+    assert not reaches_paper("cityscapes-labels2photo", (0.55, 0.24, 0.17), real_scores=(0.74, 0.26, 0.18))
+    assert not reaches_paper("cityscapes-labels2photo", (0.82, 0.32, 0.24))  # no real photos' score to scale by
+    # no comparable figure in the paper
+    assert not reaches_paper("maps-aerial2map", (1.0, 1.0, 1.0))
+    assert not reaches_paper("facades-labels2photo", (1.0, 1.0, 1.0), real_scores=(0.5, 0.3, 0.2))
