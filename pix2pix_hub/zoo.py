@@ -216,25 +216,35 @@ def read_model_facts(task: Task | str, card_path: str | os.PathLike, metrics: di
     )
 
 
+def measure_scores(task: Task, measure: dict[str, float]) -> tuple[list[float], list[float] | None] | None:
+    """A zoo model's accuracies by the paper's measure (per-pixel, per-class, IoU) from its stored `paper_measure`,
+    and the same segmenter's on the real photos where it has them; None when the measure is not stored."""
+    keys = SCORE_KEYS.get(task.evaluation, ())
+    if not keys or not all(key in measure for key in keys):
+        return None
+    real = [measure[f"real_{key}"] for key in keys] if all(f"real_{key}" in measure for key in keys) else None
+    return [measure[key] for key in keys], real
+
+
 def paper_measure_cell(task: Task, metrics: dict) -> str:
     """The paper's own measure for the task (FCN-score or label accuracy: per-pixel / per-class / IoU) as stored by
     the zoo export, with the segmenter's score of the real photos (its ceiling) and the paper's L1+cGAN figure."""
-    ours = metrics.get("paper_measure", {})
-    keys = SCORE_KEYS.get(task.evaluation, ())
-    if not keys or not all(key in ours for key in keys):
+    scores = measure_scores(task, metrics.get("paper_measure", {}))
+    if scores is None:
         return "-"
+    ours, real = scores
 
     def triple(values: list[float]) -> str:
         return " / ".join(f"{v:.2f}" for v in values)
 
     name = "FCN-score" if task.evaluation == "fcn" else "label accuracy"
     notes = []
-    if all(f"real_{key}" in ours for key in keys):
-        notes.append(f"real photos {triple([ours[f'real_{key}'] for key in keys])}")
+    if real is not None:
+        notes.append(f"real photos {triple(real)}")
     paper = paper_result(task.name, "L1+cGAN")
     if paper and paper.measure == task.evaluation:
         notes.append(f"paper {triple(paper.values)}")
-    return f"{name} {triple([ours[key] for key in keys])}" + (f" ({'; '.join(notes)})" if notes else "")
+    return f"{name} {triple(ours)}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def zoo_table() -> str:

@@ -37,7 +37,15 @@ from pix2pix_hub.paper_results import (
 )
 from pix2pix_hub.tasks import Task, find_dataset_dir, get_task
 from pix2pix_hub.training.card import SAMPLES_FILE, generator_card, read_card_facts, sample_grid
-from pix2pix_hub.zoo import EVAL_PAIRS, EVAL_SIZE, METRICS_FILE, evaluate_task, export_to_zoo, zoo_size_bytes
+from pix2pix_hub.zoo import (
+    EVAL_PAIRS,
+    EVAL_SIZE,
+    METRICS_FILE,
+    evaluate_task,
+    export_to_zoo,
+    measure_scores,
+    zoo_size_bytes,
+)
 
 NO_PAPER_FIGURE = "The paper shows this task qualitatively only; it gives no figure to compare with."
 NOT_INSPECTED = "Not yet inspected by a person; see the samples below."
@@ -100,18 +108,15 @@ def task_prose(task: Task) -> dict[str, str]:
 
 def reaches_paper_row(task: Task, measure: dict[str, float]) -> bool:
     """Whether the model's own score by the paper's measure reaches the paper's L1+cGAN row (paper_results)."""
-    keys = SCORE_KEYS.get(task.evaluation, ())
-    if not keys or not all(key in measure for key in keys):
-        return False
-    real = [measure[f"real_{key}"] for key in keys] if all(f"real_{key}" in measure for key in keys) else None
-    return reaches_paper(task.name, [measure[key] for key in keys], real)
+    scores = measure_scores(task, measure)
+    return scores is not None and reaches_paper(task.name, *scores)
 
 
-def gap_text(task: Task, measure: dict[str, float], paper_has_figure: bool) -> str:
+def gap_text(measure: dict[str, float], paper_has_figure: bool, reached: bool) -> str:
     """How the model's own score stands against the paper's figure above it in the card."""
     if not (measure and paper_has_figure):
         return "L1, PSNR and SSIM reward blur and are not the paper's measures, so there is no like-for-like gap."
-    if reaches_paper_row(task, measure):
+    if reached:
         return "The paper scored its whole val split."
     return "The gap to the paper is the difference of the two lines above (the paper scored its whole val split)."
 
@@ -206,6 +211,7 @@ def zoo_sections(
     paper_training = prose.get("Paper training") or "; ".join(DATASETS[name].paper_training for name in task.datasets)
     command = (run_dir / "command.txt").read_text().strip() if (run_dir / "command.txt").is_file() else ""
     template = jinja2.Template(card_template("zoo_section.md"), undefined=jinja2.StrictUndefined)
+    reached = reaches_paper_row(task, measure)
     rendered = template.render(
         task=task,
         data_text=prose.get("Data") or f"The train split of `{task.datasets[0]}`, direction `{task.direction}`.",
@@ -221,9 +227,9 @@ def zoo_sections(
         metric_descriptions=METRIC_DESCRIPTIONS,
         paper_text=prose.get("Paper") or NO_PAPER_FIGURE,
         measured=measured_text(task, measure, int(metrics[task.datasets[0]]["num_images"])),
-        gap=gap_text(task, measure, "Paper" in prose),
+        gap=gap_text(measure, "Paper" in prose, reached),
         length_note="It reaches the paper's L1+cGAN row by this measure with far less training:"
-        if reaches_paper_row(task, measure)
+        if reached
         else "The gap is mostly training length:",
         paper_training=paper_training,
         env=reproduce_env(facts["arguments"]),
