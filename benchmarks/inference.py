@@ -80,9 +80,15 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def pipeline_variants(generator: Pix2PixGenerator, batch_size: int) -> dict[str, Pix2PixPipeline]:
-    """Every backend and precision worth measuring here (bf16 only where it is native), then auto."""
-    native_bf16 = bf16_is_fast(torch.device("cpu"))
+def pipeline_variants(
+    generator: Pix2PixGenerator, batch_size: int, include_emulated: bool = False
+) -> dict[str, Pix2PixPipeline]:
+    """Every backend and precision worth measuring here (bf16 only where it is native, unless asked), then auto."""
+    native_bf16 = bf16_is_fast(torch.device("cpu")) or include_emulated
+    if not native_bf16:
+        print(
+            "(bf16 variants skipped: this CPU only emulates bf16, 25-45x slower than fp32; --include-emulated runs them)"
+        )
     variants = {}
     for backend in ("torch", *GRAPH_BACKENDS):
         if not backend_installed(backend):
@@ -108,7 +114,12 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, help="CPU threads for every variant (default: torch's; 1 is steadier on a busy machine)"
     )
+    parser.add_argument(
+        "--include-emulated", action="store_true", help="also time bf16 on a CPU that only emulates it (slow)"
+    )
     args = parser.parse_args()
+    # an empty graph cache of its own: auto measures afresh in every run, as in a first process
+    os.environ["PIX2PIX_HUB_CACHE"] = tempfile.mkdtemp(prefix="pix2pix_hub_bench_cache_")
     if args.threads:
         torch.set_num_threads(args.threads)  # the graph runtimes take torch's count (pix2pix_hub.backends)
 
@@ -123,7 +134,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "in").mkdir()
         paths = draw_inputs(Path(tmp) / "in", args.images)
-        variants = pipeline_variants(generator, args.batch_size)
+        variants = pipeline_variants(generator, args.batch_size, args.include_emulated)
         runs: dict[str, Callable[[], list[np.ndarray]]] = {
             "plain fp32 eager, batch 1": lambda: eager_batch1(reference, paths)
         }

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 
-from pix2pix_hub.hardware import cpu_features
+from pix2pix_hub.hardware import bf16_is_fast, cpu_features
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.training import Objective, discriminator_step, generator_step
 from pix2pix_hub.training.fast_paths import (
@@ -132,9 +132,21 @@ VARIANTS = {
 }
 
 
-def make_loops(config: Config, with_compile: bool) -> dict[str, PlainLoop | ProjectLoop]:
-    """The plain loop and every project variant; `auto` is what train.py would choose here."""
-    names = [*VARIANTS, "auto", *(["compile"] if with_compile else [])]
+def variants_to_run(include_emulated: bool) -> list[str]:
+    """The fixed variants worth timing here: bf16 ones only where the CPU runs bf16 natively (or when asked), since
+    emulated bf16 is 25-45x slower than fp32 and would take most of the benchmark's time for a path no one uses."""
+    if include_emulated or bf16_is_fast(torch.device("cpu")):
+        return list(VARIANTS)
+    skipped = [name for name, paths in VARIANTS.items() if paths.mixed_precision == "bf16"]
+    print(f"skipped {', '.join(skipped)}: this CPU only emulates bf16 (--include-emulated runs them)", flush=True)
+    return [name for name in VARIANTS if name not in skipped]
+
+
+def make_loops(
+    config: Config, with_compile: bool, include_emulated: bool = False
+) -> dict[str, PlainLoop | ProjectLoop]:
+    """The plain loop and every project variant worth timing here; `auto` is what train.py would choose here."""
+    names = [*variants_to_run(include_emulated), "auto", *(["compile"] if with_compile else [])]
     return {"plain": PlainLoop(config), **{name: ProjectLoop(config, variant_paths(name)) for name in names}}
 
 
@@ -170,9 +182,11 @@ def variant_paths(name: str) -> FastPaths:
     return auto if name == "auto" else VARIANTS[name]
 
 
-def measure(config_name: str, rounds: int, steps_per_round: int, threads: int, with_compile: bool) -> dict:
+def measure(
+    config_name: str, rounds: int, steps_per_round: int, threads: int, with_compile: bool, include_emulated: bool
+) -> dict:
     config = CONFIGS[config_name]
-    loops = make_loops(config, with_compile)
+    loops = make_loops(config, with_compile, include_emulated)
     x, y = batch(config)
     for loop in loops.values():  # warm-up: allocator, oneDNN kernels, compilation
         loop.step(x, y)
@@ -208,12 +222,17 @@ def main() -> None:
     parser.add_argument("--steps_per_round", type=int, default=2, help="Steps timed together in one round.")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads (default: all CPUs).")
     parser.add_argument("--compile", action="store_true", help="Also measure torch.compile (minutes to compile).")
+    parser.add_argument(
+        "--include-emulated", action="store_true", help="Also time bf16 on a CPU that only emulates it (slow)."
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"cpu: {cpu_features().describe()}", flush=True)
     results = {}
     for name in args.configs:
-        results[name] = measure(name, args.rounds, args.steps_per_round, args.threads, args.compile)
+        results[name] = measure(
+            name, args.rounds, args.steps_per_round, args.threads, args.compile, args.include_emulated
+        )
         print(json.dumps(results[name]), flush=True)
     for name, result in results.items():
         print(

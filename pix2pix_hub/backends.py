@@ -3,8 +3,14 @@ OpenVINO and onnxruntime, and `backend="auto"`, which times them once on the fir
 
 Every backend takes and returns (N, C, H, W) float32 tensors in [-1, 1] with H and W multiples of the generator's
 `min_input_size`; batch, height and width are dynamic. Graph runtimes use as many threads as torch is set to when
-they are built (`torch.set_num_threads`; the Space serves with one). Converted graphs are cached per generator and rebuilt only
-when its weights change, so "auto" measures at most once per model, precision and device in a process.
+they are built (`torch.set_num_threads`; the Space serves with one). Converted graphs and auto's choices are kept
+per generator in the process (rebuilt only when its weights change) and on disk (`pix2pix_hub.graph_cache`), so a
+second process reuses both.
+
+When "auto" has no stored choice yet, it converts and times only when the job is large enough to pay for it:
+converting a generator and timing both backends costs 2-5 s on a 2-core CPU, and a graph runtime saves at most a
+few tens of ms per 256x256 image, so a job of fewer than `AUTO_MIN_IMAGES` images (one file to `translate`, one
+Space request) runs on torch at once and leaves the choice to a later, larger job (a folder: 8 images per batch).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from . import graph_cache
 from .defaults import BACKEND_CHOICES
 from .errors import Pix2PixHubError
 from .hardware import cpu_features
@@ -35,6 +42,8 @@ GRAPH_BACKENDS = ("openvino", "onnxruntime")
 BF16_BACKENDS = ("torch", "openvino")
 #: how to install each graph runtime (openvino is a dependency; onnxruntime comes with the onnx extra)
 BACKEND_INSTALL = {"openvino": "pip install openvino", "onnxruntime": "pip install 'pix2pix_hub[onnx]'"}
+#: smallest job (images) for which "auto" converts and times without a stored choice (see the module docstring)
+AUTO_MIN_IMAGES = 8
 
 
 @dataclass
@@ -98,18 +107,30 @@ def _example_input(generator: Pix2PixGenerator) -> torch.Tensor:
     return torch.zeros(1, generator.down_blocks[0].conv.in_channels, side, side)
 
 
-def openvino_runner(generator: Pix2PixGenerator, bf16: bool) -> Runner:
-    """OpenVINO on the CPU: the generator converted in memory with dynamic batch, height and width; bf16 through
-    the plugin's inference-precision hint (AMX or AVX512-BF16 kernels), fp32 otherwise."""
+def openvino_runner(generator: Pix2PixGenerator, bf16: bool, cache_key: str | None = None) -> Runner:
+    """OpenVINO on the CPU: the generator converted with dynamic batch, height and width (read from the disk cache
+    under `cache_key` when given, else converted in memory); bf16 through the plugin's inference-precision hint
+    (AMX or AVX512-BF16 kernels), fp32 otherwise."""
     import openvino as ov
 
-    example = _example_input(generator)
-    with torch.no_grad():
-        model = ov.convert_model(
-            generator.eval(), example_input=example, input=[ov.PartialShape([-1, example.shape[1], -1, -1])]
-        )
+    def convert() -> ov.Model:
+        example = _example_input(generator)
+        with torch.no_grad():
+            return ov.convert_model(
+                generator.eval(), example_input=example, input=[ov.PartialShape([-1, example.shape[1], -1, -1])]
+            )
+
+    core = ov.Core()
     config = {"INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
-    compiled = ov.Core().compile_model(model, "CPU", config)
+    if cache_key is None:
+        compiled = core.compile_model(convert(), "CPU", config)
+    else:
+        compiled, _ = graph_cache.cached_graph(
+            cache_key,
+            "openvino",
+            build=lambda folder: ov.save_model(convert(), folder / "model.xml", compress_to_fp16=False),
+            load=lambda folder: core.compile_model(core.read_model(folder / "model.xml"), "CPU", config),
+        )
 
     def run(batch: torch.Tensor) -> torch.Tensor:
         # A request per call: requests are not thread-safe, and the Space calls from several workers.
@@ -119,17 +140,27 @@ def openvino_runner(generator: Pix2PixGenerator, bf16: bool) -> Runner:
     return Runner("openvino", bf16, run)
 
 
-def onnxruntime_runner(generator: Pix2PixGenerator) -> Runner:
-    """onnxruntime's CPU provider on the generator exported by `pix2pix_hub.onnx_export`, in fp32."""
+def onnxruntime_runner(generator: Pix2PixGenerator, cache_key: str | None = None) -> Runner:
+    """onnxruntime's CPU provider on the generator exported by `pix2pix_hub.onnx_export` (kept in the disk cache
+    under `cache_key` when given), in fp32."""
     import onnxruntime as ort
 
     from .onnx_export import export_onnx
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = export_onnx(generator, Path(tmp) / "generator.onnx")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        session = ort.InferenceSession(path.read_bytes(), options, providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+
+    def load(folder: Path) -> ort.InferenceSession:
+        return ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+
+    if cache_key is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            export_onnx(generator, Path(tmp) / "model.onnx")
+            session = load(Path(tmp))
+    else:
+        session, _ = graph_cache.cached_graph(
+            cache_key, "onnxruntime", build=lambda folder: export_onnx(generator, folder / "model.onnx"), load=load
+        )
 
     def run(batch: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(session.run(None, {"input": batch.detach().cpu().numpy()})[0])
@@ -137,16 +168,19 @@ def onnxruntime_runner(generator: Pix2PixGenerator) -> Runner:
     return Runner("onnxruntime", False, run)
 
 
-def make_runner(name: str, generator: Pix2PixGenerator, device: torch.device, bf16: bool) -> Runner:
-    """Build one backend for `generator` (uncached; `resolve_runner` caches); `bf16` where the backend has it."""
+def make_runner(
+    name: str, generator: Pix2PixGenerator, device: torch.device, bf16: bool, cache_key: str | None = None
+) -> Runner:
+    """Build one backend for `generator` (a graph backend through the disk cache under `cache_key` when given; in
+    memory otherwise); `bf16` where the backend has it. `resolve_runner` keeps what it builds."""
     check_backend(name, device)
     bf16 = bf16 and name in BF16_BACKENDS
     if name == "torch":
         return torch_runner(generator, device, bf16)
     if name == "openvino":
-        return openvino_runner(generator, bf16)
+        return openvino_runner(generator, bf16, cache_key)
     if name == "onnxruntime":
-        return onnxruntime_runner(generator)
+        return onnxruntime_runner(generator, cache_key)
     raise Pix2PixHubError(f"backend {name!r} is chosen by resolve_runner, not built")
 
 
@@ -211,6 +245,7 @@ class _GeneratorCache:
         self.content = _content(generator)
         self.graph_runners: dict[tuple[str, bool], Runner] = {}
         self.choices: dict[tuple[str, bool], tuple[str, dict[str, float], int | None]] = {}
+        self._weights_hash: str | None = None
 
     def refresh(self, generator: torch.nn.Module) -> None:
         fingerprint = _fingerprint(generator)
@@ -220,7 +255,14 @@ class _GeneratorCache:
         if not torch.equal(content, self.content):
             self.graph_runners.clear()
             self.choices.clear()
+            self._weights_hash = None
         self.fingerprint, self.content = fingerprint, content
+
+    def weights_hash(self, generator: torch.nn.Module) -> str:
+        """The disk cache's key of these weights, computed once (tens of ms for the paper's 54M parameters)."""
+        if self._weights_hash is None:
+            self._weights_hash = graph_cache.weights_hash(generator)
+        return self._weights_hash
 
 
 # Keyed weakly by the generator, so a dropped model frees its converted graphs; a cached Runner never holds the
@@ -237,11 +279,23 @@ def _cache_for(generator: torch.nn.Module) -> _GeneratorCache:
     return cache
 
 
+def _choice_key(weights: str, device: torch.device, bf16: bool, batch_size: int) -> str:
+    precision = "bf16" if bf16 else "fp32"
+    return f"{weights}-{device.type}-{precision}-{torch.get_num_threads()}threads-batch{batch_size}"
+
+
 def resolve_runner(
-    generator: Pix2PixGenerator, device: torch.device, backend: str, bf16: bool, batch: torch.Tensor
+    generator: Pix2PixGenerator,
+    device: torch.device,
+    backend: str,
+    bf16: bool,
+    batch: torch.Tensor,
+    job_images: int | None = None,
 ) -> Choice:
-    """The runner for `backend` ("auto": the fastest candidate on `batch`, measured once per generator, device and
-    precision), built once and reused while the generator's weights stay the same."""
+    """The runner for `backend` ("auto": the fastest candidate on `batch`, measured once per generator, device,
+    precision, thread count and batch size, and stored on disk), built once and reused while the generator's
+    weights stay the same. `job_images`, the size of the whole job, lets "auto" skip a conversion that would not
+    pay (fewer than `AUTO_MIN_IMAGES` images and no stored choice: torch, nothing stored)."""
     check_backend(backend, device)
     cache = _cache_for(generator)
     with cache.lock:
@@ -253,8 +307,9 @@ def resolve_runner(
             key = (name, bf16 and name in BF16_BACKENDS)
             if key not in cache.graph_runners:
                 start = time.perf_counter()
-                cache.graph_runners[key] = make_runner(name, generator, device, bf16)
-                logger.info("converted the generator for %s in %.1f s", name, time.perf_counter() - start)
+                disk_key = f"{cache.weights_hash(generator)}-{name}-{'bf16' if key[1] else 'fp32'}"
+                cache.graph_runners[key] = make_runner(name, generator, device, bf16, cache_key=disk_key)
+                logger.info("%s graph of the generator ready in %.1f s", name, time.perf_counter() - start)
             return cache.graph_runners[key]
 
         if backend != "auto":
@@ -265,19 +320,30 @@ def resolve_runner(
             if len(names) == 1:
                 cache.choices[key] = (names[0], {}, None)
             else:
-                # Timed at the first batch's size, which says how this process batches (the Space: one request;
-                # folders: 8); the winner differs (on AMX torch bf16 is fastest at 8, 3x slower per image at 1).
-                # One choice for every later batch, so an image's output does not depend on what it is batched with.
-                runners = [build(name) for name in names]
-                timings = measure(runners, batch)
-                fastest = min(runners, key=lambda r: timings[r.label])
-                cache.choices[key] = (fastest.backend, timings, batch.shape[0])
-                logger.info("backend auto: %s", Choice(fastest, timings, batch.shape[0]).describe())
+                disk_key = _choice_key(cache.weights_hash(generator), device, bf16, batch.shape[0])
+                stored = graph_cache.read_choice(disk_key)
+                if stored is not None and stored["backend"] in names:
+                    cache.choices[key] = (stored["backend"], stored["timings"], stored["batch_size"])
+                    logger.info("backend auto: %s (stored choice)", stored["backend"])
+                elif job_images is not None and job_images < AUTO_MIN_IMAGES:
+                    return Choice(build("torch"))
+                else:
+                    # Timed at the first batch's size, which says how this process batches (the Space: one
+                    # request; folders: 8); the winner differs (on AMX torch bf16 is fastest at 8, 3x slower per
+                    # image at 1). One choice for every later batch, so an image's output does not depend on what
+                    # it is batched with.
+                    runners = [build(name) for name in names]
+                    timings = measure(runners, batch)
+                    fastest = min(runners, key=lambda r: timings[r.label])
+                    cache.choices[key] = (fastest.backend, timings, batch.shape[0])
+                    graph_cache.write_choice(disk_key, fastest.backend, timings, batch.shape[0])
+                    logger.info("backend auto: %s", Choice(fastest, timings, batch.shape[0]).describe())
         name, timings, batch_size = cache.choices[key]
         return Choice(build(name), timings, batch_size)
 
 
 __all__ = [
+    "AUTO_MIN_IMAGES",
     "BACKENDS",
     "BACKEND_CHOICES",
     "BF16_BACKENDS",

@@ -19,19 +19,9 @@ from .hardware import bf16_is_fast
 from .images import IMAGE_EXTENSIONS, ImageLike, list_images, load_image, pil_to_tensor, tensor_to_pil, tensor_to_uint8
 from .models import Pix2PixGenerator
 from .outputs import plan_outputs
-from .tasks import TASKS
 
 MODES = ("deterministic", "paper")
 OUTPUT_TYPES = ("pil", "np", "pt")
-
-
-def resolve_model_source(model: str | os.PathLike) -> str:
-    """A task name becomes its zoo folder if bundled, else its Hub repo id; folders and repo ids pass through."""
-    name = str(model)
-    if name in TASKS:
-        task = TASKS[name]
-        return str(task.zoo_dir) if task.bundled else task.hub_repo_id
-    return name
 
 
 def pad_to_multiple(batch: torch.Tensor, multiple: int) -> torch.Tensor:
@@ -74,8 +64,9 @@ class Pix2PixPipeline:
     the paper's test time (dropout on, batch statistics, batch size 1) with an optional `seed`.
     Speed: batches of same-size inputs, bf16 where the hardware runs it natively (`precision="auto"`), and
     `backend="auto"`, which times torch (channels_last, autocast) against OpenVINO (or onnxruntime) on the CPU
-    once (on the first batch) and keeps the faster; `backend_used` then says which it took. Paper mode always
-    runs on torch.
+    once (on the first batch) and keeps the faster, stored on disk for later processes (`pix2pix_hub.graph_cache`);
+    a call of fewer than `backends.AUTO_MIN_IMAGES` images with no stored choice runs on torch rather than pay
+    for a conversion. `backend_used` says what ran. Paper mode always runs on torch.
     """
 
     def __init__(
@@ -107,7 +98,7 @@ class Pix2PixPipeline:
     def from_pretrained(cls, model: str | os.PathLike, **kwargs: Any) -> Pix2PixPipeline:
         """Load from a task name (its zoo folder or Hub repo), a model folder or a Hub repo id."""
         hub_kwargs = {k: kwargs.pop(k) for k in ("revision", "cache_dir", "token", "local_files_only") if k in kwargs}
-        return cls(Pix2PixGenerator.from_pretrained(resolve_model_source(model), **hub_kwargs), **kwargs)
+        return cls(Pix2PixGenerator.from_pretrained(str(model), **hub_kwargs), **kwargs)
 
     @property
     def in_channels(self) -> int:
@@ -123,15 +114,25 @@ class Pix2PixPipeline:
             return image.float()
         return pil_to_tensor(load_image(image, channels=self.in_channels))
 
-    def _forward(self, batch: torch.Tensor, mode: str = "deterministic") -> torch.Tensor:
+    def _forward(self, batch: torch.Tensor, mode: str = "deterministic", job_images: int | None = None) -> torch.Tensor:
         height, width = batch.shape[-2:]
         x = pad_to_multiple(batch.to(self.device), self.generator.min_input_size)
         if mode == "paper":  # dropout and batch statistics: only torch runs the generator in training mode
             y = torch_runner(self.generator, self.device, self.use_bf16)(x)
         else:
-            self.backend_choice = resolve_runner(self.generator, self.device, self.backend, self.use_bf16, x)
+            self.backend_choice = resolve_runner(
+                self.generator, self.device, self.backend, self.use_bf16, x, job_images=job_images
+            )
             y = self.backend_choice.runner(x)
         return y[..., :height, :width].contiguous()
+
+    def choose_backend(self, images: ImageLike | Sequence[ImageLike]) -> Choice:
+        """Settle `backend="auto"` now, on a batch of `images` (convert, time and store the choice whatever the
+        job's size), so that later calls of any size use it; the Space does this in the background."""
+        items = list(images) if isinstance(images, (list, tuple)) else [images]
+        batch = pad_to_multiple(torch.stack([self.preprocess(item) for item in items]), self.generator.min_input_size)
+        self.backend_choice = resolve_runner(self.generator, self.device, self.backend, self.use_bf16, batch)
+        return self.backend_choice
 
     def __call__(
         self,
@@ -153,12 +154,12 @@ class Pix2PixPipeline:
         if not items:
             return []
         tensors = [self.preprocess(item) for item in items]
-        outputs = self._translate_tensors(tensors, mode, seed, batch_size or self.batch_size)
+        outputs = self._translate_tensors(tensors, mode, seed, batch_size or self.batch_size, len(items))
         converted = [self._postprocess(out, output_type) for out in outputs]
         return converted[0] if single else converted
 
     def _translate_tensors(
-        self, tensors: list[torch.Tensor], mode: str, seed: int | None, batch_size: int
+        self, tensors: list[torch.Tensor], mode: str, seed: int | None, batch_size: int, job_images: int
     ) -> list[torch.Tensor]:
         outputs: list[torch.Tensor | None] = [None] * len(tensors)
         if mode == "paper":  # batch size 1, as in the paper, so batch statistics are the image's own
@@ -172,7 +173,7 @@ class Pix2PixPipeline:
         for indices in by_shape.values():
             for start in range(0, len(indices), batch_size):
                 chunk = indices[start : start + batch_size]
-                result = self._forward(torch.stack([tensors[i] for i in chunk]))
+                result = self._forward(torch.stack([tensors[i] for i in chunk]), job_images=job_images)
                 for i, out in zip(chunk, result, strict=True):
                     outputs[i] = out.cpu()
         return outputs  # type: ignore[return-value]
@@ -195,8 +196,9 @@ class Pix2PixPipeline:
         batch_size: int | None = None,
         progress: bool = True,
     ) -> list[Path]:
-        """Translate files and folders of images into `output_dir` as PNG (same stem), batch by batch; never over
-        an input or another output (`outputs.plan_outputs`). Unreadable files are reported and skipped; returns the
+        """Translate files and folders of images into `output_dir` as PNG (same stem), or one image into the file
+        `output_dir` names (`out.png`, `out.jpg`), batch by batch; never over an input or another output
+        (`outputs.plan_outputs`). Unreadable files are reported and skipped; returns the
         paths written."""
         files = expand_inputs(inputs)
         targets = plan_outputs(files, output_dir)
@@ -212,9 +214,13 @@ class Pix2PixPipeline:
                         chunk.append(path)
                     except Pix2PixHubError as exc:
                         failures.append(str(exc))
-                for path, out in zip(chunk, self._translate_tensors(tensors, mode, seed, step), strict=True):
+                outputs = self._translate_tensors(tensors, mode, seed, step, len(files))
+                for path, out in zip(chunk, outputs, strict=True):
                     target = targets[path]
-                    tensor_to_pil(out).save(target, compress_level=1)  # lossless; level 6 costs 3x the time
+                    # PNG at level 1: lossless, and level 6 costs 3x the time; other formats from the suffix
+                    tensor_to_pil(out).save(
+                        target, **({"compress_level": 1} if target.suffix.lower() == ".png" else {})
+                    )
                     written.append(target)
                 bar.update(len(files[start : start + step]))
         for failure in failures:
@@ -243,5 +249,4 @@ __all__ = [
     "expand_inputs",
     "pad_to_multiple",
     "paper_mode",
-    "resolve_model_source",
 ]

@@ -47,6 +47,15 @@ def side_by_side_dir(tmp_path: Path) -> Path:
     return tmp_path / "pairs"
 
 
+@pytest.fixture(autouse=True)
+def graph_cache_dir(tmp_path_factory, monkeypatch) -> Path:
+    """Each test gets an empty disk cache of converted graphs and auto's choices (pix2pix_hub.graph_cache), so no
+    test reads what another stored, and none writes to the user's cache."""
+    folder = tmp_path_factory.mktemp("graph_cache")
+    monkeypatch.setenv("PIX2PIX_HUB_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def hub_server():
     """The local Hub-compatible server (tests/hub_server.py), one per test session."""

@@ -11,6 +11,7 @@ from conftest import draw_pair
 from pix2pix_hub import Pix2PixGenerator, Pix2PixHubError, Pix2PixPipeline
 from pix2pix_hub import backends as backends_module
 from pix2pix_hub.backends import (
+    AUTO_MIN_IMAGES,
     BACKENDS,
     BF16_BACKENDS,
     backend_installed,
@@ -72,12 +73,16 @@ def test_auto_takes_the_fastest_candidate_once_and_says_which(monkeypatch):
     built = []
     real_make_runner = backends_module.make_runner
     monkeypatch.setattr(
-        backends_module, "make_runner", lambda name, *a: built.append(name) or real_make_runner(name, *a)
+        backends_module, "make_runner", lambda name, *a, **k: built.append(name) or real_make_runner(name, *a, **k)
     )
     pipe = Pix2PixPipeline(generator, device="cpu", precision="fp32")
     assert pipe.backend == "auto" and pipe.backend_used is None
     img = draw_pair(64)[0]
+    first = pipe(img, output_type="pt")  # one image, no stored choice: torch, no conversion to pay for
+    assert pipe.backend_used == "torch fp32" and built == []
+    pipe.choose_backend(img)  # what the Space does in the background, and a large job does by itself
     out = pipe(img, output_type="pt")
+    assert psnr(out[None], first[None]) >= MIN_PSNR_DB
     names = candidates(CPU)
     assert pipe.backend_used.split()[0] in names
     assert pipe.backend_choice.timings.keys() == {f"{name} fp32" for name in names}
@@ -93,6 +98,17 @@ def test_auto_takes_the_fastest_candidate_once_and_says_which(monkeypatch):
     with torch.no_grad():
         expected = generator(pipe.preprocess(img)[None])[0]
     assert psnr(out[None], expected[None]) >= MIN_PSNR_DB
+
+
+def test_auto_converts_for_a_job_large_enough_to_pay_for_it():
+    pipe = Pix2PixPipeline(tiny_generator(9), device="cpu", precision="fp32", batch_size=4)
+    images = [draw_pair(64, seed=i)[0] for i in range(AUTO_MIN_IMAGES)]
+    pipe(images[:1])
+    assert pipe.backend_choice.timings == {}  # too small a job: torch without measuring
+    pipe(images)
+    names = candidates(CPU)
+    assert pipe.backend_choice.timings.keys() == {f"{name} fp32" for name in names}
+    assert pipe.backend_choice.batch_size == 4
 
 
 def test_converted_graphs_follow_weight_changes_but_not_paper_mode():

@@ -94,18 +94,38 @@ def test_help_and_tasks_import_nothing_heavy():
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_translate_refuses_a_file_or_an_image_name_as_output(model_dir, tmp_path, capsys):
+def test_translate_refuses_an_existing_non_image_file_as_output(model_dir, tmp_path, capsys):
     (tmp_path / "in").mkdir()
     draw_pair(48)[0].save(tmp_path / "in" / "0.png")
-    (tmp_path / "existing.png").write_bytes(b"keep me")
-    assert main(["translate", str(model_dir), str(tmp_path / "in"), "-o", str(tmp_path / "existing.png")]) == 2
+    (tmp_path / "existing.txt").write_bytes(b"keep me")
+    assert main(["translate", str(model_dir), str(tmp_path / "in"), "-o", str(tmp_path / "existing.txt")]) == 2
     err = capsys.readouterr().err
-    assert "existing.png: is a file, and the output must be a folder" in err and "Traceback" not in err
-    assert (tmp_path / "existing.png").read_bytes() == b"keep me"
-    assert main(["translate", str(model_dir), str(tmp_path / "in"), "-o", str(tmp_path / "result.png")]) == 2
+    assert "existing.txt: is a file, and the output must be a folder" in err and "Traceback" not in err
+    assert (tmp_path / "existing.txt").read_bytes() == b"keep me"
+
+
+def test_translate_writes_one_input_to_the_image_file_named(model_dir, tmp_path, capsys):
+    draw_pair(48)[0].save(tmp_path / "one.png")
+    for name, image_format in (("out.png", "PNG"), ("sub/out.jpg", "JPEG")):
+        assert main(["translate", str(model_dir), str(tmp_path / "one.png"), "-o", str(tmp_path / name)]) == 0
+        assert "wrote 1 image to" in capsys.readouterr().out
+        with Image.open(tmp_path / name) as written:
+            assert written.format == image_format and written.size == (48, 48)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["one.png", "out.png"]
+
+
+def test_translate_explains_a_file_name_for_several_inputs_and_never_writes_over_the_input(model_dir, tmp_path, capsys):
+    for i in range(2):
+        draw_pair(48, seed=i)[0].save(tmp_path / f"{i}.png")
+    args = ["translate", str(model_dir), str(tmp_path / "0.png"), str(tmp_path / "1.png")]
+    assert main([*args, "-o", str(tmp_path / "result.png")]) == 2
     err = capsys.readouterr().err
-    assert "not an image file name" in err and f"-o {tmp_path / 'result'}." in err
+    assert "takes exactly one input, but 2 were given" in err and f"-o {tmp_path / 'result'}," in err
     assert not (tmp_path / "result.png").exists()
+    before = (tmp_path / "0.png").read_bytes()
+    assert main(["translate", str(model_dir), str(tmp_path / "0.png"), "-o", str(tmp_path / "0.png")]) == 2
+    assert "is the input itself" in capsys.readouterr().err
+    assert (tmp_path / "0.png").read_bytes() == before
 
 
 def test_translate_never_overwrites_its_inputs(model_dir, tmp_path, capsys):
@@ -143,6 +163,6 @@ def test_translate_exits_non_zero_with_a_summary_when_inputs_were_skipped(model_
     (tmp_path / "in" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
     assert main(["translate", str(model_dir), str(tmp_path / "in"), "-o", str(tmp_path / "out")]) == 1
     captured = capsys.readouterr()
-    assert "wrote 1 images" in captured.out
+    assert "wrote 1 image to" in captured.out
     assert "2 of 3 inputs could not be read and were skipped" in captured.err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.png"]

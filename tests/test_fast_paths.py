@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_training import make_pairs, read_log, run_training
+from test_training import make_pairs, read_log, run_env, run_training, train_command
 
 from pix2pix_hub.data import PairedTransform, load_paired_dataset
 from pix2pix_hub.hardware import bf16_is_fast
@@ -32,16 +34,44 @@ def train(data, output_dir, *extra: str) -> subprocess.CompletedProcess:
     return proc
 
 
+def choices(paths: FastPaths) -> tuple:
+    return paths.mixed_precision, paths.channels_last, paths.compile
+
+
 def test_auto_picks_bf16_only_where_native_and_channels_last_with_it(monkeypatch):
     monkeypatch.delenv("ACCELERATE_MIXED_PRECISION", raising=False)
     cpu = torch.device("cpu")
     auto = resolve_fast_paths(device=cpu)
     native = bf16_is_fast(cpu)
-    assert auto == FastPaths("bf16" if native else "no", channels_last=native, compile=False)
-    assert resolve_fast_paths("no", device=cpu) == FastPaths("no", channels_last=False, compile=False)
-    assert resolve_fast_paths("bf16", "no", True, device=cpu) == FastPaths("bf16", channels_last=False, compile=True)
-    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "fp16")  # `accelerate launch --mixed_precision` wins over auto
-    assert resolve_fast_paths(device=cpu).mixed_precision is None
+    assert choices(auto) == ("bf16" if native else "no", native, False)
+    assert auto.why == f"auto: {'native bf16' if native else 'bf16 is not native'} on this cpu"
+    assert choices(resolve_fast_paths("no", device=cpu)) == ("no", False, False)
+    assert choices(resolve_fast_paths("bf16", "no", True, device=cpu)) == ("bf16", False, True)
+    # set by the person (no `accelerate launch` above this process): their choice wins over auto
+    monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "fp16")
+    chosen = resolve_fast_paths(device=cpu)
+    assert choices(chosen) == ("fp16", False, False) and chosen.why == "auto: from ACCELERATE_MIXED_PRECISION"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launch_options", [[], ["--mixed_precision", "no"]], ids=["default", "chosen"])
+def test_accelerate_launch_takes_auto_unless_a_precision_was_chosen(data, tmp_path, launch_options):
+    """The README's command: `accelerate launch` sets ACCELERATE_MIXED_PRECISION=no by default, which is no choice;
+    `--mixed_precision` on its command line is one."""
+    accelerate = str(Path(sys.executable).with_name("accelerate"))
+    command = [accelerate, "launch", "--num_processes", "1", *launch_options]
+    command += train_command(data, tmp_path / "run", "--max_train_steps", "1")[1:]
+    # an HF_HOME without an accelerate config (a fresh machine), whatever this machine's user configured
+    env = run_env({"HF_HOME": str(tmp_path / "hf_home")})
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    if launch_options:
+        expected = "fast paths: mixed precision no (auto: from accelerate launch --mixed_precision)"
+    elif bf16_is_fast("cpu"):
+        expected = "fast paths: mixed precision bf16 (auto: native bf16 on this cpu), channels_last"
+    else:
+        expected = "fast paths: mixed precision no (auto: bf16 is not native on this cpu), NCHW"
+    assert expected in proc.stderr
 
 
 def test_channels_last_model_saves_standard_contiguous_weights(tmp_path):
@@ -56,7 +86,7 @@ def test_channels_last_model_saves_standard_contiguous_weights(tmp_path):
 def test_fast_paths_match_fp32_losses_and_resume_exactly(data, tmp_path):
     fast_dir, plain_dir = tmp_path / "fast", tmp_path / "plain"
     proc = train(data, fast_dir, *FAST)
-    assert "fast paths: mixed precision bf16, channels_last" in proc.stderr
+    assert "fast paths: mixed precision bf16 (--mixed_precision), channels_last" in proc.stderr
     train(data, plain_dir, *PLAIN)
     fast, plain = read_log(fast_dir), read_log(plain_dir)
     # the same weights, data and dropout: the first step differs only by bf16 rounding

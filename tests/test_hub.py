@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO_ROOT, run_python
 
 PUSH = """
@@ -112,3 +113,26 @@ print(json.dumps(errors))
     typo, typo_repo = run_python(code, {**hub_env, "HF_HUB_OFFLINE": "1"})
     assert "Did you mean 'facades-labels2photo'?" in typo and "cannot be reached" not in typo
     assert "Did you mean pix2pix-hub/edges2shoes (task 'edges2shoes')?" in typo_repo
+
+
+def test_model_classes_take_task_names_from_any_working_directory(tmp_path, monkeypatch):
+    """`Pix2PixGenerator.from_pretrained("<task>")` loads the bundled model, as the pipeline does; a task without a
+    bundled discriminator says so instead of suggesting the name that was typed."""
+    from pix2pix_hub import PatchGANDiscriminator, Pix2PixGenerator, Pix2PixHubError
+    from pix2pix_hub.tasks import TASKS
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for task in (t for t in TASKS.values() if t.bundled):
+        generator = Pix2PixGenerator.from_pretrained(task.name)
+        expected = json.loads((task.zoo_dir / "config.json").read_text())
+        assert generator._hub_mixin_config == expected, task.name
+        if (task.zoo_dir / "discriminator" / "config.json").is_file():
+            assert isinstance(PatchGANDiscriminator.from_pretrained(task.name), PatchGANDiscriminator)
+        else:
+            with pytest.raises(Pix2PixHubError, match="ships no discriminator") as error:
+                PatchGANDiscriminator.from_pretrained(task.name)
+            assert "Did you mean" not in str(error.value)
+    with pytest.raises(Pix2PixHubError, match="Did you mean 'edges2shoes'") as error:
+        Pix2PixGenerator.from_pretrained("edges2shoe")
+    assert "'edges2shoe'?" not in str(error.value)

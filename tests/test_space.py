@@ -212,6 +212,36 @@ def test_deterministic_requests_arriving_together_share_one_forward_pass(tiny_zo
     assert [a.tobytes() for a in alone] == [t.tobytes() for t in together]
 
 
+def test_background_tuning_switches_backends_without_losing_or_doubling_a_request(tiny_zoo):
+    pytest.importorskip("openvino")
+    store, task = ModelStore(tiny_zoo, use_hub=False), get_task("edges2shoes")
+    serving = store.load(task)
+    assert serving.backend == "torch"  # served at once, before anything is converted
+    images = [draw_input(task.name, 64, seed) for seed in range(4)]
+    served: list[tuple[int, Image.Image]] = []
+    stop = threading.Event()
+
+    def client(index: int) -> None:
+        while not stop.is_set():
+            served.append((index, store.translate(task, images[index])))
+
+    with ThreadPoolExecutor(len(images)) as pool:
+        clients = [pool.submit(client, i) for i in range(len(images))]
+        chosen = store.tune_backends([task, get_task("day2night")], size=64)  # day2night has no model: skipped
+        before_stop = len(served)
+        stop.set()
+        for future in clients:
+            future.result(timeout=60)
+    assert set(chosen) == {task.name}
+    tuned = store.load(task)
+    assert tuned is not serving and tuned.backend == "auto" and tuned.backend_used == chosen[task.name]
+    assert before_stop > 0 and all(output.size == (64, 64) for _, output in served)
+    # every request got its own image back, whichever pipeline ran it (outputs agree within bf16 precision)
+    for index, output in served:
+        expected = np.asarray(store.translate(task, images[index]), dtype=np.float64)
+        assert np.abs(np.asarray(output, dtype=np.float64) - expected).mean() < 3
+
+
 def test_outputs_are_written_once_per_content_and_remembered(tmp_path):
     image = draw_input("edges2shoes", 32, 0)
     first, again = save_png(image, tmp_path, "out"), save_png(image, tmp_path, "out")

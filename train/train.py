@@ -54,6 +54,7 @@ from pix2pix_hub.training.card import (
 )
 from pix2pix_hub.training.checkpoints import remove_temporary_checkpoints
 from pix2pix_hub.training.data import TrainingPairs, collate_pairs
+from pix2pix_hub.training.diffaugment import POLICIES, AdaptiveProbability, parse_policy
 from pix2pix_hub.training.fast_paths import (
     AUTO_CHOICES,
     MIXED_PRECISION_CHOICES,
@@ -62,11 +63,12 @@ from pix2pix_hub.training.fast_paths import (
     apply_to_model,
     resolve_fast_paths,
 )
+from pix2pix_hub.training.init_from import load_initial_models
 from pix2pix_hub.training.losses import GAN_MODES
 from pix2pix_hub.training.preflight import hub_repo_id, preflight
 from pix2pix_hub.training.resume import RunRecord, resume_run
 from pix2pix_hub.training.schedule import RunSchedule, set_learning_rate
-from pix2pix_hub.training.steps import make_optimizer
+from pix2pix_hub.training.steps import DiscriminatorRemedies, make_optimizer
 from pix2pix_hub.training.summary import startup_summary
 
 logger = get_logger(__name__)
@@ -134,6 +136,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     model.add_argument("--ndf", type=int, default=64, help="Discriminator width.")
     model.add_argument("--norm", choices=NORMS, default="batch", help="Normalisation in G and D.")
+    model.add_argument(
+        "--spectral_norm", action="store_true", help="Spectral normalisation of D's convolutions (Miyato et al. 2018)."
+    )
+    model.add_argument(
+        "--init_from",
+        help="Start G (and D, from its discriminator/ subfolder, where present) from a model folder, a zoo task name, "
+        "a Hub repo id or a finished run's OUTPUT_DIR; their configs set the architecture. Optimizers and the "
+        "schedule start fresh (fine-tuning).",
+    )
 
     objective = parser.add_argument_group("objective and optimisation")
     objective.add_argument(
@@ -143,6 +154,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     objective.add_argument("--gan_mode", choices=GAN_MODES, default="vanilla", help="vanilla (BCE) or lsgan.")
     objective.add_argument("--batch_size", type=int, default=1, help="Images per step per process.")
     objective.add_argument("--learning_rate", type=float, default=2e-4, help="Adam learning rate of G and D.")
+    objective.add_argument(
+        "--learning_rate_d",
+        type=float,
+        help="D's own learning rate (TTUR, Heusel et al. 2017); default: --learning_rate.",
+    )
+
+    remedies = parser.add_argument_group("data-efficient adversarial training (all off by default: the paper's recipe)")
+    remedies.add_argument(
+        "--diffaugment",
+        type=policy_argument,
+        default="",
+        metavar="POLICY",
+        help=f"Augment the pairs D sees, real and fake alike, in D's and G's step (DiffAugment, Zhao et al. 2020): "
+        f"comma-separated {','.join(POLICIES)}. Translation and cutout move condition and image together.",
+    )
+    remedies.add_argument(
+        "--diffaugment_p", type=float, default=1.0, help="Probability of each augmentation per sample (fixed)."
+    )
+    remedies.add_argument(
+        "--ada_target",
+        type=float,
+        help="Adapt the augmentation probability instead (ADA, Karras et al. 2020): raise it while the share of real "
+        "patches D calls real exceeds this target (0.6 in ADA), lower it otherwise; starts at 0.",
+    )
+    remedies.add_argument(
+        "--feature_matching",
+        type=float,
+        default=0.0,
+        help="Weight of D feature matching in G's loss (pix2pixHD, Wang et al. 2018, uses 10); 0 turns it off.",
+    )
+    remedies.add_argument(
+        "--r1_gamma", type=float, default=0.0, help="R1 penalty weight on D's gradient at real pairs; 0 turns it off."
+    )
+    remedies.add_argument(
+        "--r1_interval", type=int, default=16, help="Apply the R1 penalty every N D steps (lazy, scaled by N)."
+    )
     objective.add_argument("--adam_beta1", type=float, default=0.5, help="Adam beta1.")
     objective.add_argument("--adam_beta2", type=float, default=0.999, help="Adam beta2.")
     objective.add_argument("--n_epochs", type=int, default=100, help="Epochs at the initial learning rate.")
@@ -207,6 +254,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.push_to_hub and args.hub_model_id is None and args.task is None:
         parser.error("--push_to_hub needs --hub_model_id (or --task, whose zoo repo id is the default)")
     return args
+
+
+def policy_argument(text: str) -> str:
+    """--diffaugment's value, checked and normalised ('color, cutout' -> 'color,cutout')."""
+    try:
+        return ",".join(parse_policy(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def resolve_data(args: argparse.Namespace) -> tuple[Task | None, str, str]:
@@ -274,7 +329,10 @@ def build_models(
         ndf=args.ndf,
         n_layers=N_LAYERS_FOR_FIELD[args.receptive_field],
         norm=args.norm,
+        spectral_norm=args.spectral_norm,
     )
+    if args.init_from:
+        return load_initial_models(args.init_from, discriminator)
     return generator, discriminator
 
 
@@ -412,6 +470,22 @@ def prepare_models(
     return models, optimizers, ema, train_dataloader, architecture
 
 
+def make_remedies(args: argparse.Namespace, accelerator: Accelerator) -> DiscriminatorRemedies:
+    """The data-efficient GAN switches of the run; an ADA controller is checkpointed with it."""
+    adaptive = None
+    if args.ada_target is not None:
+        adaptive = AdaptiveProbability(target=args.ada_target)
+        accelerator.register_for_checkpointing(adaptive)
+    return DiscriminatorRemedies(
+        policy=parse_policy(args.diffaugment),
+        probability=args.diffaugment_p,
+        adaptive=adaptive,
+        r1_gamma=args.r1_gamma,
+        r1_interval=args.r1_interval,
+        feature_matching=args.feature_matching,
+    )
+
+
 def main(args: argparse.Namespace) -> Path:
     """Train, checkpoint, validate, save the Hub folder and card, and push if asked; returns OUTPUT_DIR."""
     started = time.time()
@@ -433,6 +507,8 @@ def main(args: argparse.Namespace) -> Path:
     models, optimizers, ema, train_dataloader, architecture = prepare_models(
         args, objective, accelerator, fast, train_dataloader
     )
+    remedies = make_remedies(args, accelerator)
+    d_learning_rate_ratio = (args.learning_rate_d or args.learning_rate) / args.learning_rate
 
     steps_per_epoch = math.ceil(len(train_dataloader) / args.gradient_accumulation_steps)
     total_steps = args.max_train_steps or (args.n_epochs + args.n_epochs_decay) * steps_per_epoch
@@ -480,14 +556,17 @@ def main(args: argparse.Namespace) -> Path:
         for batch in loader:
             skipped.update(batch["bad"])
             learning_rate = schedule.get_lr(global_step)  # a pure function of the step: resumes need no state
-            set_learning_rate(optimizers, learning_rate)
-            losses = train_step(accelerator, models, optimizers, objective, batch, fast)
+            set_learning_rate(optimizers[:1], learning_rate)
+            set_learning_rate(optimizers[1:], learning_rate * d_learning_rate_ratio)
+            losses = train_step(accelerator, models, optimizers, objective, batch, fast, remedies, global_step)
             if not accelerator.sync_gradients:
                 continue
             if ema is not None:
                 ema.step(models[0].parameters())
             global_step += 1
             record = {**{k: v.item() for k, v in losses.items()}, "lr": learning_rate}
+            if remedies.adaptive is not None:
+                record["augment_p"] = remedies.adaptive.probability
             log_step(accelerator, progress, log_path, global_step, epoch, record)
             if global_step % args.checkpointing_steps == 0 and global_step < total_steps:
                 save_checkpoint(
@@ -542,6 +621,8 @@ def train_step(
     objective: Objective,
     batch: dict[str, Any],
     fast: FastPaths,
+    remedies: DiscriminatorRemedies,
+    step: int,
 ) -> dict[str, torch.Tensor]:
     """One update of D (when the objective has one) and G on a batch, under gradient accumulation; returns the
     loss terms as tensors (read only on optimizer steps: each read waits for the device)."""
@@ -551,10 +632,14 @@ def train_step(
         fake = generator(condition)
         losses = {}
         if discriminator is not None:
-            losses["loss_d"] = discriminator_step(
-                accelerator, discriminator, optimizers[1], condition, target, fake, objective
+            losses.update(
+                discriminator_step(
+                    accelerator, discriminator, optimizers[1], condition, target, fake, objective, remedies, step
+                )
             )
-        losses.update(generator_step(accelerator, discriminator, optimizers[0], condition, target, fake, objective))
+        losses.update(
+            generator_step(accelerator, discriminator, optimizers[0], condition, target, fake, objective, remedies)
+        )
     return losses
 
 

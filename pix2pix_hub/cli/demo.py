@@ -18,9 +18,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Build the app, serve at once on torch, and settle each model's fastest backend in the background."""
+    import logging
+    import threading
+
+    from ..errors import Pix2PixHubError
     from ..space.app import build_app
     from ..space.models import ModelStore
+    from ..tasks import TASKS
 
-    demo = build_app(ModelStore(args.zoo_dir))
-    demo.launch(server_name=args.host, server_port=args.port, share=False)
+    logging.getLogger("pix2pix_hub").setLevel(logging.INFO)  # the backend choices and cache hits, one line each
+    store = ModelStore(args.zoo_dir)
+    demo = build_app(store)
+    try:
+        demo.launch(server_name=args.host, server_port=args.port, share=False, prevent_thread_lock=True)
+    except OSError as exc:  # the port is taken (another demo still running?) or the address is not this machine's
+        raise Pix2PixHubError(
+            f"cannot listen on {args.host}:{args.port} ({str(exc).splitlines()[0]}). Stop what uses the port, or pass "
+            "--port with a free one."
+        ) from exc
+    threading.Thread(
+        target=store.tune_backends, args=(list(TASKS.values()),), name="tune-backends", daemon=True
+    ).start()
+    demo.block_thread()
     return 0

@@ -19,9 +19,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..models import Pix2PixGenerator
     from ..onnx_export import export_onnx, run_onnx
-    from ..pipeline import resolve_model_source
 
-    generator = Pix2PixGenerator.from_pretrained(resolve_model_source(args.model))
+    generator = Pix2PixGenerator.from_pretrained(args.model)
     path = export_onnx(generator, args.output, opset=args.opset)
     side = generator.min_input_size
     probe = torch.rand(1, generator.in_channels, side, side) * 2 - 1

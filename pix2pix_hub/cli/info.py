@@ -73,7 +73,5 @@ def describe(source: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline import resolve_model_source
-
-    print(describe(resolve_model_source(args.model)))
+    print(describe(args.model))
     return 0

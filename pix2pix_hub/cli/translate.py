@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o",
         "--output",
         required=True,
-        help="folder for the outputs: one PNG per input, named after it (never over an input)",
+        help="folder for the outputs: one PNG per input, named after it (never over an input); with a single "
+        "input, an image file name (out.png, out.jpg: the format from the suffix)",
     )
     parser.add_argument(
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="images per forward pass (same-size images batch)"
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         files, args.output, mode="paper" if args.paper_mode else "deterministic", seed=args.seed
     )
     print(f"backend: {pipe.backend_choice.describe() if pipe.backend_choice else 'torch (paper mode)'}")
-    print(f"wrote {len(written)} images to {args.output}")
+    print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.output}")
     skipped = len(set(files)) - len(written)
     if skipped:
         print(

@@ -19,12 +19,20 @@ class PatchGANDiscriminator(Pix2PixHubModel):
 
     `in_channels` is input + output channels, because D is conditional: it sees the pair concatenated.
     `n_layers` 0 is the 1x1 PixelGAN, 5 the 286x286 ImageGAN. Default: 2,768,705 parameters, 30x30 map for 256x256.
+    `spectral_norm` constrains every convolution's Lipschitz constant (Miyato et al. 2018), a remedy for a D that
+    overfits a small training set.
     """
 
     role = "discriminator"
 
     def __init__(
-        self, in_channels: int = 6, ndf: int = 64, n_layers: int = 3, norm: str = "batch", conv_bias: bool | None = None
+        self,
+        in_channels: int = 6,
+        ndf: int = 64,
+        n_layers: int = 3,
+        norm: str = "batch",
+        conv_bias: bool | None = None,
+        spectral_norm: bool = False,
     ):
         super().__init__()
         check_norm(norm)
@@ -55,6 +63,10 @@ class PatchGANDiscriminator(Pix2PixHubModel):
             layers.append(nn.Conv2d(widths[-1], 1, 4, stride=1, padding=1))
         self.model = nn.Sequential(*layers)
         init_weights(self)
+        if spectral_norm:
+            for index, layer in enumerate(self.model):
+                if isinstance(layer, nn.Conv2d):
+                    self.model[index] = nn.utils.parametrizations.spectral_norm(layer)
 
     @property
     def receptive_field(self) -> int:
@@ -71,3 +83,13 @@ class PatchGANDiscriminator(Pix2PixHubModel):
     def forward(self, condition: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         """Logits (N, 1, h, w), one per patch, for the pair (condition = G's input, image = real or generated)."""
         return self.model(torch.cat([condition, image], dim=1))
+
+    def features(self, condition: torch.Tensor, image: torch.Tensor) -> list[torch.Tensor]:
+        """The activations after each LeakyReLU, then the logits: what feature matching compares (pix2pixHD)."""
+        outputs = []
+        x = torch.cat([condition, image], dim=1)
+        for layer in self.model:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                outputs.append(x)
+        return outputs + [x]

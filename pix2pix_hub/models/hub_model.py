@@ -24,11 +24,13 @@ from torch import nn
 from ..card_files import card_template
 from ..errors import Pix2PixHubError
 from ..metadata import CITATION, HUB_NAMESPACE, HUB_TAGS, LIBRARY_NAME, LICENSE, PAPER_URL, PIPELINE_TAG, REPO_URL
-from ..tasks import bundled_model_for, nearest_task
+from ..tasks import TASKS, bundled_model_for, nearest_task
 
 logger = logging.getLogger(__name__)
 
 MODEL_CARD_TEMPLATE = card_template("model_card.md")
+#: where a model folder (zoo, Hub repo, train.py's OUTPUT_DIR) keeps its discriminator
+DISCRIMINATOR_SUBFOLDER = "discriminator"
 
 
 class Pix2PixHubModel(
@@ -147,10 +149,30 @@ class Pix2PixHubModel(
         return model
 
 
+def task_model_source(name: str, class_name: str = "Pix2PixGenerator") -> str:
+    """Where a task name's model lives: its bundled zoo folder (the discriminator/ inside it for
+    `PatchGANDiscriminator`), else its zoo repo id on the Hub."""
+    task = TASKS[name]
+    if not task.bundled:
+        return task.hub_repo_id
+    if class_name == "PatchGANDiscriminator":
+        folder = task.zoo_dir / DISCRIMINATOR_SUBFOLDER
+        if not (folder / constants.CONFIG_NAME).is_file():
+            raise Pix2PixHubError(
+                f"{name}: the bundled model ships no discriminator ({folder} is missing); train one with "
+                f"`accelerate launch train/train.py --task {name}`, or load a run's OUTPUT_DIR/{DISCRIMINATOR_SUBFOLDER}."
+            )
+        return str(folder)
+    return str(task.zoo_dir)
+
+
 def locate_model(source: str, class_name: str = "Pix2PixGenerator", hub_kwargs: dict | None = None) -> str:
-    """Where to load `source` from: a model folder as given; a Hub repo id as given when its config.json can be
-    fetched, else, for a zoo repo id (`pix2pix-hub/<task>`), the same model bundled in `model_zoo/<task>/` (with a
-    one-line notice). A missing folder, a mistyped task name or an unreachable repo is a `Pix2PixHubError`."""
+    """Where to load `source` from: a model folder as given; a task name as its bundled zoo model (else its zoo
+    repo id); a Hub repo id as given when its config.json can be fetched, else, for a zoo repo id
+    (`pix2pix-hub/<task>`), the same model bundled in `model_zoo/<task>/` (with a one-line notice). A missing folder,
+    a mistyped task name or an unreachable repo is a `Pix2PixHubError`."""
+    if source in TASKS and not os.path.isdir(source):
+        source = task_model_source(source, class_name)
     check_model_source(source, class_name)
     if os.path.isdir(source):
         return source
@@ -182,7 +204,8 @@ def unreachable_error(source: str, exc: Exception) -> Pix2PixHubError:
     """The error for a repo id that could not be loaded: not found, or not cached while the Hub is unreachable;
     with the nearest task name when the id looks like a mistyped zoo repo."""
     nearest = nearest_task(source) if source.startswith(f"{HUB_NAMESPACE}/") else None
-    hint = f" Did you mean {HUB_NAMESPACE}/{nearest} (task {nearest!r})?" if nearest else ""
+    typed = source.split("/", 1)[-1]
+    hint = f" Did you mean {HUB_NAMESPACE}/{nearest} (task {nearest!r})?" if nearest and nearest != typed else ""
     if isinstance(exc, LocalEntryNotFoundError):
         return Pix2PixHubError(
             f"{source}: not in the local cache and the Hub cannot be reached (offline mode is "

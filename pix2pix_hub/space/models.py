@@ -1,12 +1,19 @@
 """Lazy, cached model loading for the Space: the bundled zoo folder first, then the Hub, never a long network wait;
 and the one place the Space calls a model, which batches concurrent requests into one forward pass.
 
+Models serve on torch from their first request. `tune_backends` (run by `pix2pix-hub demo` in a background thread)
+then settles each model's fastest backend (converting, or reading the graph and choice from the disk cache of
+`pix2pix_hub.graph_cache`) on a copy of the model, and swaps the copy in under the task's lock: a request is served
+by the old pipeline or by the new one, never lost or run twice.
+
 An uncached Hub repo id can take tens of seconds to fail when the Hub is unreachable (retries on DNS and connect
 errors), so the Hub is probed once with a short time-out and, when it does not answer, only the local cache is read.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
 import re
 import threading
 from collections import deque
@@ -19,10 +26,13 @@ from huggingface_hub import constants, get_session, try_to_load_from_cache
 from PIL import Image
 
 from ..errors import Pix2PixHubError
+from ..input_kinds import draw_input
 from ..models import Pix2PixGenerator
 from ..pipeline import Pix2PixPipeline
 from ..tasks import TASKS, ZOO_DIR, Task
 from ..zoo import METRICS_FILE, ModelFacts, read_metrics, read_model_facts
+
+logger = logging.getLogger(__name__)
 
 #: seconds the Hub gets to answer the reachability probe
 HUB_PROBE_TIMEOUT = 2.0
@@ -156,9 +166,33 @@ class ModelStore:
         """The one place a task's pipeline is made (the caller holds the task's lock)."""
         if task.name not in self._pipelines:
             self._pipelines[task.name] = Pix2PixPipeline(
-                self._load_generator(task), device=self.device, batch_size=self.max_batch_size
+                self._load_generator(task), device=self.device, batch_size=self.max_batch_size, backend="torch"
             )
         return self._pipelines[task.name]
+
+    def tune_backends(self, tasks: list[Task], size: int = 256) -> dict[str, str]:
+        """Give each task's model the backend "auto" picks for one `size`x`size` request (the Space's usual batch),
+        one task after another; each model keeps serving on its current pipeline until the tuned copy is ready.
+        Returns what each task now runs on (tasks without a model are left out)."""
+        chosen = {}
+        for task in tasks:
+            if not self.info(task).available:
+                continue
+            try:
+                serving = self.load(task)
+                tuned = Pix2PixPipeline(
+                    copy.deepcopy(serving.generator), device=self.device, batch_size=self.max_batch_size
+                )
+                choice = tuned.choose_backend(draw_input(task.name, size, seed=0))
+            except Exception as exc:  # a backend that fails here leaves the task on torch, which works
+                logger.warning("Space: %s stays on torch (%s)", task.name, exc)
+                continue
+            with self._task_locks[task.name]:
+                self._pipelines[task.name] = tuned
+            chosen[task.name] = choice.runner.label
+            logger.info("Space: %s now serves on %s", task.name, choice.describe())
+        logger.info("Space: backend tuning done (%d models)", len(chosen))
+        return chosen
 
     def translate(self, task: Task, image: Image.Image, paper_mode: bool = False, seed: int = 0) -> Image.Image:
         """One image through the task's model, safe to call from several queue workers at once: deterministic

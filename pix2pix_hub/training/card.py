@@ -116,8 +116,29 @@ def training_facts(
         "skipped_pairs": skipped_pairs,
         "metrics": metrics,
         "validation_split": validation_split,
+        "remedies_text": describe_remedies(args),
         "arguments": args,
     }
+
+
+def describe_remedies(args: dict[str, Any]) -> str:
+    """The run's data-efficient GAN switches and warm start in words, '' for the paper's plain recipe."""
+    parts = []
+    if args.get("diffaugment"):
+        probability = f"ADA target {args['ada_target']}" if args.get("ada_target") is not None else None
+        probability = probability or f"p {args.get('diffaugment_p', 1.0):g}"
+        parts.append(f"DiffAugment {args['diffaugment']} before D ({probability})")
+    if args.get("feature_matching"):
+        parts.append(f"D feature matching x {args['feature_matching']:g}")
+    if args.get("spectral_norm"):
+        parts.append("spectral normalisation in D")
+    if args.get("r1_gamma"):
+        parts.append(f"R1 penalty gamma {args['r1_gamma']:g} every {args.get('r1_interval', 16)} D steps")
+    if args.get("learning_rate_d") is not None:
+        parts.append(f"D learning rate {args['learning_rate_d']:g}")
+    if args.get("init_from"):
+        parts.append(f"started from `{args['init_from']}`")
+    return "; ".join(parts)
 
 
 def card_facts(
@@ -153,7 +174,8 @@ def training_section(facts: dict[str, Any], omit_empty_validation: bool = False)
         license=LICENSE,
         metric_descriptions=METRIC_DESCRIPTIONS,
         omit_empty_validation=omit_empty_validation,
-        **{**facts, "task": get_task(facts["task"]) if facts["task"] else None},
+        # runs from before the remedies existed have no remedies_text in their card_facts.json
+        **{"remedies_text": "", **facts, "task": get_task(facts["task"]) if facts["task"] else None},
     )
 
 

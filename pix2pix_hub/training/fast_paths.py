@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -27,18 +28,86 @@ def default_device() -> torch.device:
 
 @dataclass(frozen=True)
 class FastPaths:
-    """The resolved choices of one run (what the log and the benchmark report)."""
+    """The resolved choices of one run (what the log and the benchmark report), with why mixed precision is what
+    it is."""
 
-    mixed_precision: str | None  # None: left to `accelerate launch`'s own setting
+    mixed_precision: str
     channels_last: bool
     compile: bool
+    why: str = ""
 
     def describe(self) -> str:
-        parts = [f"mixed precision {self.mixed_precision or 'from accelerate config'}"]
+        parts = [f"mixed precision {self.mixed_precision}" + (f" ({self.why})" if self.why else "")]
         parts.append("channels_last" if self.channels_last else "NCHW")
         if self.compile:
             parts.append("torch.compile")
         return ", ".join(parts)
+
+
+#: how many parent processes up `accelerate launch` may be (train.py <- accelerate; or <- torchrun agent <- accelerate)
+LAUNCHER_DEPTH = 3
+
+
+def _process_cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+
+
+def _parent_pid(pid: int) -> int:
+    # /proc/PID/stat: "pid (name) state ppid ..."; the name may hold spaces, so split after its closing bracket
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def launcher_cmdline() -> list[str] | None:
+    """The `accelerate launch ...` command line this process was started by, or None (another launcher, a plain
+    `python train.py`, or no /proc to read)."""
+    pid = os.getpid()
+    try:
+        for _ in range(LAUNCHER_DEPTH):
+            pid = _parent_pid(pid)
+            args = _process_cmdline(pid)
+            for i, arg in enumerate(args):
+                name = os.path.basename(arg)
+                launch = name == "accelerate" and args[i + 1 : i + 2] == ["launch"]
+                if launch or name == "accelerate-launch" or arg == "accelerate.commands.launch":
+                    return args[i:]
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _option_value(args: list[str], option: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == option and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(option + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def launcher_mixed_precision() -> tuple[str, str] | None:
+    """(precision, where it was chosen) when the person chose mixed precision for this run outside train.py: on the
+    `accelerate launch` command line, in the accelerate config file it read, or by setting ACCELERATE_MIXED_PRECISION
+    themselves; None when the variable is unset or is only `accelerate launch`'s built-in default ('no'), which
+    the launcher sets whenever no config says otherwise."""
+    value = os.environ.get("ACCELERATE_MIXED_PRECISION")
+    if not value:
+        return None
+    args = launcher_cmdline()
+    if args is None:
+        return value, "ACCELERATE_MIXED_PRECISION"
+    if _option_value(args, "--mixed_precision") is not None:
+        return value, "accelerate launch --mixed_precision"
+    from accelerate.commands.config import default_config_file, load_config_from_file
+
+    config_file = _option_value(args, "--config_file") or default_config_file
+    if os.path.isfile(config_file):
+        try:
+            chosen = load_config_from_file(config_file).mixed_precision
+        except Exception:  # an unreadable config: accelerate itself reported it; nothing was chosen there
+            chosen = None
+        if chosen is not None:
+            return value, f"accelerate config {config_file}"
+    return None
 
 
 def resolve_fast_paths(
@@ -47,19 +116,20 @@ def resolve_fast_paths(
     compile: bool = False,
     device: torch.device | None = None,
 ) -> FastPaths:
-    """Turn the flags into choices: 'auto' mixed precision is bf16 where native, else fp32 (an `accelerate launch
-    --mixed_precision` setting wins over 'auto'); 'auto' channels_last follows bf16."""
+    """Turn the flags into choices: 'auto' mixed precision is bf16 where native, else fp32, unless the person chose
+    a precision for `accelerate launch` (`launcher_mixed_precision`; its built-in default is no choice); 'auto'
+    channels_last follows bf16."""
     device = device or default_device()
-    if mixed_precision == "auto":
-        if os.environ.get("ACCELERATE_MIXED_PRECISION"):
-            resolved: str | None = None
-        else:
-            resolved = "bf16" if bf16_is_fast(device) else "no"
+    if mixed_precision != "auto":
+        resolved, why = mixed_precision, "--mixed_precision"
+    elif (chosen := launcher_mixed_precision()) is not None:
+        resolved, why = chosen[0], f"auto: from {chosen[1]}"
+    elif bf16_is_fast(device):
+        resolved, why = "bf16", f"auto: native bf16 on this {device.type}"
     else:
-        resolved = mixed_precision
-    effective = resolved or os.environ.get("ACCELERATE_MIXED_PRECISION")
-    last = effective == "bf16" if channels_last == "auto" else channels_last == "yes"
-    return FastPaths(mixed_precision=resolved, channels_last=last, compile=compile)
+        resolved, why = "no", f"auto: bf16 is not native on this {device.type}"
+    last = resolved == "bf16" if channels_last == "auto" else channels_last == "yes"
+    return FastPaths(mixed_precision=resolved, channels_last=last, compile=compile, why=why)
 
 
 def memory_format(paths: FastPaths) -> torch.memory_format:
