@@ -24,6 +24,7 @@ from .evaluation.report import SCORE_KEYS
 from .images import pil_to_tensor, tensor_to_pil
 from .input_kinds import eval_input, get_input_kind
 from .models import Pix2PixGenerator
+from .models.hub_model import DISCRIMINATOR_SUBFOLDER
 from .paired_datasets import DATASETS, eval_split_of
 from .paper_results import paper_result
 from .tasks import TASKS, WEIGHTS_FILE, ZOO_DIR, Task, find_dataset_dir, get_task
@@ -48,6 +49,11 @@ def zoo_tasks() -> list[Task]:
 def zoo_size_bytes() -> int:
     """Total size of the zoo's weight files: every task's generator and the evaluation's segmenters."""
     return sum(path.stat().st_size for path in ZOO_DIR.glob(f"*/{WEIGHTS_FILE}"))
+
+
+def discriminators_size_bytes() -> int:
+    """Total size of the zoo's discriminator weights (shipped for training, outside the generators' budget)."""
+    return sum(path.stat().st_size for path in ZOO_DIR.glob(f"*/{DISCRIMINATOR_SUBFOLDER}/{WEIGHTS_FILE}"))
 
 
 def eval_batches(task: Task, dataset: str, max_samples: int | None = EVAL_PAIRS, size: int = EVAL_SIZE) -> list[dict]:
@@ -132,7 +138,32 @@ def export_to_zoo(
     if (run_dir / "samples.png").is_file():
         shutil.copyfile(run_dir / "samples.png", output_dir / "samples.png")
     (output_dir / "README.md").write_text(card)
+    if (run_dir / DISCRIMINATOR_SUBFOLDER / WEIGHTS_FILE).is_file():
+        export_discriminator(run_dir, output_dir, dtype=dtype)
     return output_dir
+
+
+def export_discriminator(
+    run_dir: str | os.PathLike, zoo_folder: str | os.PathLike, note: str = "", dtype: torch.dtype = torch.float16
+) -> Path:
+    """Copy a run's discriminator (OUTPUT_DIR/discriminator) into `zoo_folder`/discriminator, weights cast to
+    `dtype`, with a short card: what training continues from (`--init_from`); `note` says how it was made."""
+    source = Path(run_dir) / DISCRIMINATOR_SUBFOLDER
+    target = Path(zoo_folder) / DISCRIMINATOR_SUBFOLDER
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source / "config.json", target / "config.json")
+    cast_weights(source / WEIGHTS_FILE, target / WEIGHTS_FILE, dtype)
+    task_name = Path(zoo_folder).name
+    (target / "README.md").write_text(
+        f"# Discriminator of the `{task_name}` zoo model\n\n"
+        "The conditional PatchGAN that goes with the generator one folder up, in fp16. It is shipped so that "
+        "training can continue from the model's state, e.g. fine-tuning on your own pairs:\n\n"
+        f"    accelerate launch train/train.py --task {task_name} --init_from model_zoo/{task_name} ...\n\n"
+        "Load it with `PatchGANDiscriminator.from_pretrained(...)`."
+        + (f"\n\n{note}" if note else "")
+        + "\n"
+    )
+    return target
 
 
 def push_zoo(

@@ -134,7 +134,9 @@ def test_two_processes_at_once_then_a_third_reuses_graph_and_choice(graph_cache_
 
     def start() -> subprocess.Popen:
         command = [sys.executable, "-c", CONVERT_IN_A_FRESH_PROCESS]
-        return subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
     def finish(proc: subprocess.Popen) -> tuple[dict, str]:
         out, err = proc.communicate(timeout=300)

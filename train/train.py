@@ -190,6 +190,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     remedies.add_argument(
         "--r1_interval", type=int, default=16, help="Apply the R1 penalty every N D steps (lazy, scaled by N)."
     )
+    remedies.add_argument(
+        "--freeze_generator",
+        action="store_true",
+        help="Train D alone against the --init_from generator (G unchanged): fits a discriminator to a finished "
+        "model whose own was not kept, so training can continue from it.",
+    )
     objective.add_argument("--adam_beta1", type=float, default=0.5, help="Adam beta1.")
     objective.add_argument("--adam_beta2", type=float, default=0.999, help="Adam beta2.")
     objective.add_argument("--n_epochs", type=int, default=100, help="Epochs at the initial learning rate.")
@@ -251,6 +257,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("give --task or --dataset")
     if args.crop_size > args.load_size:
         parser.error(f"--crop_size {args.crop_size} is larger than --load_size {args.load_size}")
+    if args.freeze_generator and not args.init_from:
+        parser.error("--freeze_generator needs --init_from: the generator to fit a discriminator to")
     if args.push_to_hub and args.hub_model_id is None and args.task is None:
         parser.error("--push_to_hub needs --hub_model_id (or --task, whose zoo repo id is the default)")
     return args
@@ -483,6 +491,7 @@ def make_remedies(args: argparse.Namespace, accelerator: Accelerator) -> Discrim
         r1_gamma=args.r1_gamma,
         r1_interval=args.r1_interval,
         feature_matching=args.feature_matching,
+        freeze_generator=args.freeze_generator,
     )
 
 
@@ -629,7 +638,8 @@ def train_step(
     generator, discriminator = models[0], (models[1] if len(models) > 1 else None)
     condition, target = apply_to_batch(batch["input"], fast), apply_to_batch(batch["target"], fast)
     with accelerator.accumulate(*models):
-        fake = generator(condition)
+        with torch.set_grad_enabled(not remedies.freeze_generator):
+            fake = generator(condition)
         losses = {}
         if discriminator is not None:
             losses.update(
@@ -637,9 +647,10 @@ def train_step(
                     accelerator, discriminator, optimizers[1], condition, target, fake, objective, remedies, step
                 )
             )
-        losses.update(
-            generator_step(accelerator, discriminator, optimizers[0], condition, target, fake, objective, remedies)
-        )
+        if not remedies.freeze_generator:
+            losses.update(
+                generator_step(accelerator, discriminator, optimizers[0], condition, target, fake, objective, remedies)
+            )
     return losses
 
 

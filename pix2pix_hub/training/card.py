@@ -138,6 +138,8 @@ def describe_remedies(args: dict[str, Any]) -> str:
         parts.append(f"D learning rate {args['learning_rate_d']:g}")
     if args.get("init_from"):
         parts.append(f"started from `{args['init_from']}`")
+    if args.get("freeze_generator"):
+        parts.append("generator frozen: the discriminator alone was trained")
     return "; ".join(parts)
 
 

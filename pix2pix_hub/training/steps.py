@@ -16,7 +16,7 @@ from .losses import Objective, adversarial_loss, discriminator_loss, l1_loss
 class DiscriminatorRemedies:
     """Data-efficient GAN training switches (all off by default, the paper's recipe): DiffAugment `policy` before
     D with a fixed `probability` or an ADA controller, an R1 penalty on real pairs every `r1_interval` D steps
-    (lazy, as StyleGAN2) and pix2pixHD's feature-matching term in G's loss."""
+    (lazy, as StyleGAN2) and pix2pixHD's feature-matching term in G's loss; `freeze_generator` trains D alone."""
 
     policy: tuple[str, ...] = ()
     probability: float = 1.0
@@ -24,6 +24,7 @@ class DiscriminatorRemedies:
     r1_gamma: float = 0.0
     r1_interval: int = 16
     feature_matching: float = 0.0
+    freeze_generator: bool = False
 
     @property
     def augment_probability(self) -> float:
