@@ -32,6 +32,7 @@ from PIL import Image
 
 from pix2pix_hub import get_task
 from pix2pix_hub.input_kinds import draw_input
+from pix2pix_hub.space.models import TUNING_DONE
 from pix2pix_hub.tasks import ZOO_DIR
 
 #: seconds the app gets to start and load its first model
@@ -66,7 +67,8 @@ def free_port() -> int:
 
 
 def start_app(zoo_dir: str, port: int, log: Path) -> subprocess.Popen:
-    """`pix2pix-hub demo` in a child process (its own interpreter, as a deployed Space runs), once it answers."""
+    """`pix2pix-hub demo` in a child process (its own interpreter, as a deployed Space runs), once it answers and
+    its background tuning has settled every model's backend (what a Space serves after its first minute)."""
     command = [sys.executable, "-m", "pix2pix_hub", "demo", "--port", str(port), "--zoo-dir", zoo_dir]
     # started in the log's folder, so that a checkout in the current folder does not shadow the one on PYTHONPATH
     server = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=log.parent)
@@ -75,7 +77,8 @@ def start_app(zoo_dir: str, port: int, log: Path) -> subprocess.Popen:
         if server.poll() is not None:
             raise SystemExit(f"the app exited with {server.returncode}; its log: {log}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).status_code == 200:
+            answers = httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).status_code == 200
+            if answers and TUNING_DONE in log.read_text():
                 return server
         except httpx.HTTPError:
             pass
@@ -147,7 +150,9 @@ def time_parts(task_name: str, zoo_dir: str, image: Path, repeats: int = 20) -> 
     from pix2pix_hub.space.models import ModelStore
 
     task = get_task(task_name)
-    pipe = ModelStore(zoo_dir, use_hub=False).load(task)
+    store = ModelStore(zoo_dir, use_hub=False)
+    store.tune_backends([task])  # the backend the app serves with once tuned
+    pipe = store.load(task)
     source = Image.open(image).convert("RGB")
     output = pipe(source)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from pix2pix_hub import get_task
 from pix2pix_hub.hardware import cpu_features
 from pix2pix_hub.input_kinds import draw_input
+from pix2pix_hub.space.models import TUNING_DONE
 
 #: how long the background tuning of every zoo model may take before the third start (it logs each task)
 TUNING_TIMEOUT_S = 300
@@ -42,7 +43,7 @@ def first_answer(task_name: str, port: int, cache: Path, log: Path, wait_for_tun
     image = cache.parent / "input.png"
     draw_input(task.name, 256, seed=1).save(image)
     env = {**os.environ, "PIX2PIX_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    command = [str(Path(sys.executable).with_name("pix2pix-hub")), "demo", "--port", str(port)]
+    command = [sys.executable, "-m", "pix2pix_hub", "demo", "--port", str(port)]
     start = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -58,7 +59,7 @@ def first_answer(task_name: str, port: int, cache: Path, log: Path, wait_for_tun
                 time.sleep(0.2)
         elapsed = time.perf_counter() - start
         deadline = time.time() + TUNING_TIMEOUT_S
-        while wait_for_tuning and "tuning done" not in log.read_text() and time.time() < deadline:
+        while wait_for_tuning and TUNING_DONE not in log.read_text() and time.time() < deadline:
             time.sleep(1)
         return elapsed
     finally:

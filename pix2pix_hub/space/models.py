@@ -34,6 +34,8 @@ from ..zoo import METRICS_FILE, ModelFacts, read_metrics, read_model_facts
 
 logger = logging.getLogger(__name__)
 
+#: what the log says once `tune_backends` has settled every model (benchmarks wait for it)
+TUNING_DONE = "backend tuning done"
 #: seconds the Hub gets to answer the reachability probe
 HUB_PROBE_TIMEOUT = 2.0
 #: most requests of one task translated in one forward pass (deterministic mode; paper mode runs one at a time)
@@ -191,7 +193,7 @@ class ModelStore:
                 self._pipelines[task.name] = tuned
             chosen[task.name] = choice.runner.label
             logger.info("Space: %s now serves on %s", task.name, choice.describe())
-        logger.info("Space: backend tuning done (%d models)", len(chosen))
+        logger.info("Space: %s (%d models)", TUNING_DONE, len(chosen))
         return chosen
 
     def translate(self, task: Task, image: Image.Image, paper_mode: bool = False, seed: int = 0) -> Image.Image:
