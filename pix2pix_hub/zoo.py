@@ -32,9 +32,11 @@ from .training.metrics import score_generator
 
 #: the files a zoo folder holds
 METRICS_FILE = "metrics.json"
-ZOO_FILES = ("config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FILE)
+ZOO_FILES = ("config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FILE, f"{DISCRIMINATOR_SUBFOLDER}/*")
 #: all zoo weights together must stay below this (the repository stays light)
 ZOO_BUDGET_BYTES = 80 * 1024 * 1024
+#: the discriminators shipped beside the generators (for --init_from), all together, outside the generators' budget
+DISCRIMINATORS_BUDGET_BYTES = 6 * 1024 * 1024
 #: the zoo's evaluation resolution: the paper's 256x256, the size the Space serves
 EVAL_SIZE = 256
 #: held-out pairs per dataset that the zoo's metrics are measured on (the first ones of the eval split)

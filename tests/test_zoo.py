@@ -21,10 +21,19 @@ from pix2pix_hub.augment import masked_photo_input, sketch_input
 from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_scene
 from pix2pix_hub.images import tensor_to_pil
 from pix2pix_hub.input_kinds import INPUT_KINDS, draw_input, pair_maker_for
-from pix2pix_hub.models import Pix2PixGenerator
+from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.pipeline import Pix2PixPipeline
 from pix2pix_hub.tasks import TASKS
-from pix2pix_hub.zoo import WEIGHTS_FILE, ZOO_BUDGET_BYTES, served, zoo_size_bytes, zoo_table, zoo_tasks
+from pix2pix_hub.zoo import (
+    DISCRIMINATORS_BUDGET_BYTES,
+    WEIGHTS_FILE,
+    ZOO_BUDGET_BYTES,
+    discriminators_size_bytes,
+    served,
+    zoo_size_bytes,
+    zoo_table,
+    zoo_tasks,
+)
 
 ZOO = [task.name for task in zoo_tasks()]
 
@@ -66,6 +75,21 @@ def test_zoo_model_loads_strictly_and_translates_a_drawn_input(name):
 
 
 @pytest.mark.parametrize("name", ZOO)
+def test_zoo_model_ships_its_discriminator_and_says_how_to_continue_training(name):
+    task = TASKS[name]
+    discriminator = PatchGANDiscriminator.from_pretrained(task.zoo_dir / "discriminator")
+    assert discriminator._hub_mixin_config["in_channels"] == 6  # conditional: (input, output) pairs
+    with safe_open(task.zoo_dir / "discriminator" / WEIGHTS_FILE, framework="pt") as weights:
+        assert {weights.get_slice(key).get_dtype() for key in weights.keys()} <= {"F16", "I64"}
+    card = (task.zoo_dir / "README.md").read_text()
+    assert "## Continue training or fine-tune" in card and f"--init_from=model_zoo/{name}" in card
+
+
+def test_zoo_discriminators_stay_within_their_own_budget():
+    assert discriminators_size_bytes() <= DISCRIMINATORS_BUDGET_BYTES
+
+
+@pytest.mark.parametrize("name", ZOO)
 def test_zoo_card_names_the_task_data_terms_metrics_and_command(name):
     task = TASKS[name]
     card = (task.zoo_dir / "README.md").read_text()
@@ -98,16 +122,17 @@ def test_zoo_list_and_push_round_trip_through_the_hub(hub_env):
     code = f"""
 import json, torch
 from huggingface_hub import hf_hub_download
-from pix2pix_hub.models import Pix2PixGenerator
+from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 remote = Pix2PixGenerator.from_pretrained("zoo-test/{name}")
 local = Pix2PixGenerator.from_pretrained({str(TASKS[name].zoo_dir)!r})
 same = all(torch.equal(a, b) for a, b in zip(remote.state_dict().values(), local.state_dict().values()))
 card = open(hf_hub_download("zoo-test/{name}", "README.md")).read()
 metrics = json.load(open(hf_hub_download("zoo-test/{name}", "metrics.json")))
-print(json.dumps({{"same": same, "card_names_task": "{name}" in card, "metrics": metrics["all"]}}))
+d_config = json.load(open(hf_hub_download("zoo-test/{name}", "discriminator/config.json")))
+print(json.dumps({{"same": same, "card_names_task": "{name}" in card, "metrics": metrics["all"], "d": d_config}}))
 """
     result = run_python(code, hub_env)
-    assert result["same"]
+    assert result["same"] and result["d"]["in_channels"] == 6  # the discriminator is pushed with the model
     assert result["card_names_task"]
     assert result["metrics"] == json.loads((TASKS[name].zoo_dir / "metrics.json").read_text())["all"]
 

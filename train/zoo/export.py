@@ -239,7 +239,58 @@ def zoo_sections(
         command=portable(command, task),
         log_summary=log_summary(run_dir),
     )
+    return rendered.rstrip("\n") + "\n\n" + finetune_section(task, facts["arguments"])
+
+
+#: the heading of the card section `finetune_section` renders (and `--finetune_section` replaces in place)
+FINETUNE_HEADING = "## Continue training or fine-tune"
+
+
+def finetune_section(task: Task, arguments: dict[str, Any]) -> str:
+    """How to continue training or fine-tune the zoo model from its shipped G and D (model_cards/finetune_section.md);
+    the recipe's loss settings (lambda, ...) as the run had them, the architecture coming from the folder."""
+    keep = ("lambda_l1", "use_ema", "diffaugment", "feature_matching", "spectral_norm", "r1_gamma", "learning_rate_d")
+    defaults = train_defaults(task.name)
+    options = [
+        f"--{key}" if value is True else f"--{key}={value}"
+        for key, value in arguments.items()
+        if key in keep and key in defaults and value != defaults[key] and key != "spectral_norm"
+    ]
+    template = jinja2.Template(card_template("finetune_section.md"), undefined=jinja2.StrictUndefined)
+    rendered = template.render(
+        task=task,
+        extra="".join(f" {o}" for o in options),
+        extra_flags="".join(f" {o.replace('=', ' ')}" for o in options),
+    )
     return rendered.rstrip("\n") + "\n\n"
+
+
+def replace_finetune_section(card: str, section: str) -> str:
+    """The card with its fine-tuning section replaced by `section`, or inserted before its training section."""
+    start = card.find(FINETUNE_HEADING)
+    if start >= 0:
+        end = card.find("\n## ", start + len(FINETUNE_HEADING))
+        return card[:start] + section + (card[end + 1 :] if end >= 0 else "")
+    training = card.find("\n## Training")
+    if training < 0:
+        return card.rstrip("\n") + "\n\n" + section
+    return card[: training + 1] + section + card[training + 1 :]
+
+
+def card_arguments(card: str) -> dict[str, Any]:
+    """The training arguments a zoo card lists (its "Training arguments" table), typed back from their text."""
+
+    def typed(text: str) -> Any:
+        if text in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[text]
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return text
+
+    return {key: typed(value) for key, value in re.findall(r"^\| `--(\w+)` \| `([^`]*)` \|$", card, flags=re.M)}
 
 
 def build_card(
@@ -290,9 +341,21 @@ def main() -> None:
         action="store_true",
         help="Only rewrite the zoo folder's card from its metrics.json (after editing model_cards/); no evaluation.",
     )
+    parser.add_argument(
+        "--finetune_section",
+        action="store_true",
+        help="Only write the card's fine-tuning section (after model_cards/finetune_section.md changed, or for a "
+        "model whose run folder is not here), from the training arguments the card lists.",
+    )
     args = parser.parse_args()
     task = get_task(args.task)
     run_dir = args.run_dir or Path("runs") / task.name
+    if args.finetune_section:
+        card_file = task.zoo_dir / "README.md"
+        card = card_file.read_text()
+        card_file.write_text(replace_finetune_section(card, finetune_section(task, card_arguments(card))))
+        print(f"rewrote the fine-tuning section of {card_file}")
+        return
     if args.card_only:
         metrics = json.loads((task.zoo_dir / METRICS_FILE).read_text())
         measure = metrics.pop("paper_measure", {})
