@@ -161,9 +161,7 @@ def export_discriminator(
         "The conditional PatchGAN that goes with the generator one folder up, in fp16. It is shipped so that "
         "training can continue from the model's state, e.g. fine-tuning on your own pairs:\n\n"
         f"    accelerate launch train/train.py --task {task_name} --init_from model_zoo/{task_name} ...\n\n"
-        "Load it with `PatchGANDiscriminator.from_pretrained(...)`."
-        + (f"\n\n{note}" if note else "")
-        + "\n"
+        "Load it with `PatchGANDiscriminator.from_pretrained(...)`." + (f"\n\n{note}" if note else "") + "\n"
     )
     return target
 
