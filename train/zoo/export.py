@@ -249,12 +249,12 @@ FINETUNE_HEADING = "## Continue training or fine-tune"
 def finetune_section(task: Task, arguments: dict[str, Any]) -> str:
     """How to continue training or fine-tune the zoo model from its shipped G and D (model_cards/finetune_section.md);
     the recipe's loss settings (lambda, ...) as the run had them, the architecture coming from the folder."""
-    keep = ("lambda_l1", "use_ema", "diffaugment", "feature_matching", "spectral_norm", "r1_gamma", "learning_rate_d")
+    keep = ("lambda_l1", "use_ema", "diffaugment", "ada_target", "feature_matching", "r1_gamma", "learning_rate_d")
     defaults = train_defaults(task.name)
     options = [
         f"--{key}" if value is True else f"--{key}={value}"
         for key, value in arguments.items()
-        if key in keep and key in defaults and value != defaults[key] and key != "spectral_norm"
+        if key in keep and key in defaults and value != defaults[key]
     ]
     template = jinja2.Template(card_template("finetune_section.md"), undefined=jinja2.StrictUndefined)
     rendered = template.render(
