@@ -72,9 +72,10 @@ def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "cache"
         runs = [("empty cache", False), ("second start, cache as the first left it", True), ("tuned cache", False)]
-        for label, wait in runs:
+        for index, (label, wait) in enumerate(runs):
             log = Path(tmp) / f"{label.split()[0]}.log"
-            seconds = first_answer(args.task, args.port, cache, log, wait_for_tuning=wait)
+            # a port of its own per start: the last one's socket may linger a moment after it stopped
+            seconds = first_answer(args.task, args.port + index, cache, log, wait_for_tuning=wait)
             reused = sum("reusing" in line or "stored choice" in line for line in log.read_text().splitlines())
             print(f"{label}: first answer {seconds:.1f} s after the command's start ({reused} cache hits logged)")
 
