@@ -42,8 +42,11 @@ def load_initial_models(
                 f"{d_folder}: its discriminator takes {discriminator._hub_mixin_config['in_channels']} channels, "
                 "but this run's objective needs another; drop --init_from or pick the same --objective."
             )
-    loaded = "G and D" if discriminator is not fresh_discriminator else "G (D starts fresh: none saved there)"
     if fresh_discriminator is None:
         loaded = "G"
+    elif discriminator is fresh_discriminator:
+        loaded = "G (D starts fresh: none saved there)"
+    else:
+        loaded = "G and D"
     logger.info("init_from %s: %s loaded from %s; their configs set the architecture", source, loaded, folder)
     return generator, discriminator
