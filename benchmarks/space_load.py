@@ -154,7 +154,7 @@ def time_parts(task_name: str, zoo_dir: str, image: Path, repeats: int = 20) -> 
     store.tune_backends([task])  # the backend the app serves with once tuned
     pipe = store.load(task)
     source = Image.open(image).convert("RGB")
-    output = pipe(source)
+    output = pipe(source).image
 
     def median_ms(fn) -> float:
         fn()

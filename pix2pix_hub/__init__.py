@@ -22,6 +22,9 @@ _EXPORTS = {
     "PatchGANDiscriminator": "models",
     "Pix2PixGenerator": "models",
     "Pix2PixPipeline": "pipeline",
+    "Pix2PixPipelineOutput": "pipeline",
+    "RECIPES": "recipes",
+    "get_recipe": "recipes",
     "LabelSegmenter": "evaluation.segmenter",
 }
 

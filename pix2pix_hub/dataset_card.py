@@ -11,6 +11,7 @@ import datasets
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from .defaults import DEFAULT_COLUMNS
+from .input_kinds import get_input_kind
 from .metadata import CITATION
 from .paired_datasets import DATASETS, NON_COMMERCIAL_LICENSE, is_non_commercial
 from .tasks import TASKS
@@ -26,7 +27,7 @@ def halves_text(name: str, source_b: Any = None, columns: tuple[str, str] = DEFA
         origin = f"`imageA`: the source's `{columns[0]}` column; `imageB`: its `{columns[1]}` column"
     else:
         origin = "`imageA`: the left half (A) of each source image; `imageB`: the right half (B)"
-    tasks = [t for t in TASKS.values() if t.datasets[:1] == (name,) and not t.derived_from_photos]
+    tasks = [t for t in TASKS.values() if t.datasets[:1] == (name,) and not get_input_kind(t.input_kind).from_photos]
     if not tasks:
         return origin + "."
     first = tasks[0]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from diffusers.utils import BaseOutput
 from tqdm.auto import tqdm
 
 from .backends import Choice, check_backend, resolve_runner, torch_runner
@@ -53,11 +55,27 @@ def paper_mode(model: torch.nn.Module, seed: int | None) -> Iterator[None]:
                     value.copy_(buffers[name])
 
 
+@dataclass
+class Pix2PixPipelineOutput(BaseOutput):
+    """What `Pix2PixPipeline` returns, as diffusers' pipelines do: `images`, one output per input, in input order
+    (PIL images, uint8 arrays or tensors, as `output_type` asked)."""
+
+    images: list[Any]
+
+    @property
+    def image(self) -> Any:
+        """The output of a one-input call (`pipe("labels.png").image`), the common case; an error for several."""
+        if len(self.images) != 1:
+            raise Pix2PixHubError(f"this call made {len(self.images)} outputs; read them from .images")
+        return self.images[0]
+
+
 class Pix2PixPipeline:
     """Translate images with a `Pix2PixGenerator`.
 
     >>> pipe = Pix2PixPipeline.from_pretrained("facades-labels2photo")
-    >>> photo = pipe("labels.png")                      # PIL in, PIL out, at the input's size
+    >>> photo = pipe("labels.png").image                # PIL in, PIL out, at the input's size
+    >>> photos = pipe(["a.png", "b.png"]).images        # a list in, a list out
 
     Inputs of any size are padded to a multiple of the U-Net's `min_input_size` and cropped back. Deterministic
     mode (the default) uses eval mode: dropout off, batch norm on running statistics. `mode="paper"` reproduces
@@ -142,21 +160,32 @@ class Pix2PixPipeline:
         seed: int | None = None,
         output_type: str = "pil",
         batch_size: int | None = None,
-    ) -> Any:
-        """Translate one input or a list; returns the same shape (one output or a list) as `output_type`:
-        "pil" (PIL images), "np" (uint8 HxWxC arrays) or "pt" ((C, H, W) float tensors in [-1, 1])."""
+        return_dict: bool = True,
+    ) -> Pix2PixPipelineOutput | tuple[list[Any]]:
+        """Translate one input or a list of them.
+
+        Args:
+            images: an image file path, PIL image, uint8 HxWxC array or (C, H, W) tensor in [-1, 1], or a list of them.
+            mode: "deterministic" (eval mode) or "paper" (dropout on, batch statistics, batch size 1).
+            seed: the seed of paper mode's dropout; None draws a fresh one.
+            output_type: "pil" (PIL images), "np" (uint8 HxWxC arrays) or "pt" ((C, H, W) float tensors in [-1, 1]).
+            batch_size: same-size inputs translated per forward pass (default: the pipeline's).
+            return_dict: False returns the tuple `(images,)` instead of a `Pix2PixPipelineOutput`.
+
+        Returns:
+            `Pix2PixPipelineOutput` whose `.images` lists the outputs in input order, each at its input's size.
+        """
         if mode not in MODES:
             raise Pix2PixHubError(f"mode must be one of {MODES}, got {mode!r}")
         if output_type not in OUTPUT_TYPES:
             raise Pix2PixHubError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
-        single = not isinstance(images, (list, tuple))
-        items = [images] if single else list(images)
-        if not items:
-            return []
-        tensors = [self.preprocess(item) for item in items]
-        outputs = self._translate_tensors(tensors, mode, seed, batch_size or self.batch_size, len(items))
-        converted = [self._postprocess(out, output_type) for out in outputs]
-        return converted[0] if single else converted
+        items = list(images) if isinstance(images, (list, tuple)) else [images]
+        converted = []
+        if items:
+            tensors = [self.preprocess(item) for item in items]
+            outputs = self._translate_tensors(tensors, mode, seed, batch_size or self.batch_size, len(items))
+            converted = [self._postprocess(out, output_type) for out in outputs]
+        return Pix2PixPipelineOutput(images=converted) if return_dict else (converted,)
 
     def _translate_tensors(
         self, tensors: list[torch.Tensor], mode: str, seed: int | None, batch_size: int, job_images: int

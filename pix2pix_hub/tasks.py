@@ -65,13 +65,6 @@ class Task:
         return bool(self.datasets)
 
     @property
-    def derived_from_photos(self) -> bool:
-        """Whether the inputs are made from the datasets' photo halves (grayscale, masked), not stored halves."""
-        from .input_kinds import get_input_kind  # heavy (drawing, augmentation); `pix2pix-hub tasks` never asks
-
-        return get_input_kind(self.input_kind).from_photos
-
-    @property
     def bundled(self) -> bool:
         """Whether a model for the task is bundled here (`model_zoo/<task>/` with config and weights)."""
         return all((self.zoo_dir / name).is_file() for name in ("config.json", WEIGHTS_FILE))

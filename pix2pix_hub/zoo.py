@@ -25,14 +25,19 @@ from .images import pil_to_tensor, tensor_to_pil
 from .input_kinds import eval_input, get_input_kind
 from .models import Pix2PixGenerator
 from .models.hub_model import DISCRIMINATOR_SUBFOLDER
-from .paired_datasets import DATASETS, eval_split_of
+from .paired_datasets import eval_split_of
 from .paper_results import paper_result
+from .task_data import task_sources
 from .tasks import TASKS, WEIGHTS_FILE, ZOO_DIR, Task, find_dataset_dir, get_task
 from .training.metrics import score_generator
 
-#: the files a zoo folder holds
+#: the files a zoo folder holds: the evaluation and the card's facts as data beside the card (the Space and
+#: `pix2pix-hub zoo list` read these, never the rendered README)
 METRICS_FILE = "metrics.json"
-ZOO_FILES = ("config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FILE, f"{DISCRIMINATOR_SUBFOLDER}/*")
+FACTS_FILE = "card_facts.json"
+ZOO_FILES = (
+    "config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FILE, FACTS_FILE, f"{DISCRIMINATOR_SUBFOLDER}/*"
+)  # fmt: skip
 #: all zoo weights together must stay below this (the repository stays light)
 ZOO_BUDGET_BYTES = 80 * 1024 * 1024
 #: the discriminators shipped beside the generators (for --init_from), all together, outside the generators' budget
@@ -61,7 +66,7 @@ def discriminators_size_bytes() -> int:
 def eval_batches(task: Task, dataset: str, max_samples: int | None = EVAL_PAIRS, size: int = EVAL_SIZE) -> list[dict]:
     """The first `max_samples` pairs of the dataset's eval split as the task sees them (inputs by its kind's
     `eval_input`), resized to `size`: batches of 8 `{"input", "target"}` tensors in [-1, 1]."""
-    direction = DATASETS[dataset].photo_direction if task.derived_from_photos else task.direction
+    direction = next(source.direction for source in task_sources(task) if source.dataset == dataset)
     pairs = load_paired_dataset(find_dataset_dir(dataset), eval_split_of(dataset), direction=direction)
     transform = PairedTransform(size, size, train=False)
     count = len(pairs) if max_samples is None else min(max_samples, len(pairs))
@@ -224,26 +229,68 @@ class ModelFacts:
     against_paper: str
     #: the card's "What the outputs look like" section
     outputs_look_like: str
+    #: the card's first prose paragraph
+    summary: str = ""
 
 
-def read_model_facts(task: Task | str, card_path: str | os.PathLike, metrics: dict | None = None) -> ModelFacts:
-    """The facts of a zoo model card (`card_path`, its README.md) and its evaluation (`metrics`, metrics.json's
-    content); parts a card lacks are left empty."""
-    task = get_task(task) if isinstance(task, str) else task
-    card = Path(card_path).read_text(encoding="utf-8")
-    training = [
-        line.removeprefix("- ")
-        for line in card_section(card, "Training").splitlines()
-        if line.startswith(("- Dataset:", "- Steps:", "- Wall time:"))
-    ]
+def card_summary(card: str, max_chars: int = 400) -> str:
+    """First prose paragraph of a model card (after the front matter and headings), shortened for the UI."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", card, flags=re.S)
+    for paragraph in re.split(r"\n\s*\n", text):
+        paragraph = paragraph.strip()
+        if paragraph and not paragraph.startswith(("#", "<", "|", "```", "!", "-", "*")):
+            flat = " ".join(paragraph.split())
+            return flat if len(flat) <= max_chars else flat[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+def card_facts(card: str, arguments: dict, recipe: str | None) -> dict:
+    """The facts a zoo card states, as data (written at export time beside the card, as `FACTS_FILE`): its summary,
+    training lines, comparison with the paper, what the outputs look like, and the run's recipe and arguments."""
     paper = re.search(r"^\*\*Paper:\*\* (.*)$", card_section(card, "Evaluation"), flags=re.M)
-    metrics = metrics or {}
+    return {
+        "summary": card_summary(card),
+        "training": [
+            line.removeprefix("- ")
+            for line in card_section(card, "Training").splitlines()
+            if line.startswith(("- Dataset:", "- Steps:", "- Wall time:"))
+        ],
+        "against_paper": paper.group(1).strip() if paper else "",
+        "outputs_look_like": card_section(card, "What the outputs look like"),
+        "recipe": recipe,
+        "arguments": arguments,
+    }
+
+
+def write_card_facts(folder: str | os.PathLike, facts: dict) -> Path:
+    """Write a zoo folder's `FACTS_FILE`."""
+    path = Path(folder) / FACTS_FILE
+    path.write_text(json.dumps(facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def read_card_facts_file(folder: str | os.PathLike) -> dict | None:
+    """A zoo folder's card facts (`FACTS_FILE`), or None when it has none."""
+    path = Path(folder) / FACTS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def read_model_facts(task: Task | str, folder: str | os.PathLike | None = None) -> ModelFacts | None:
+    """The facts of a zoo model from its folder's `FACTS_FILE` and `METRICS_FILE` (model_zoo/<task>/, or `folder`,
+    e.g. a Hub download); None without a facts file."""
+    task = get_task(task) if isinstance(task, str) else task
+    folder = Path(folder if folder is not None else task.zoo_dir)
+    facts = read_card_facts_file(folder)
+    if facts is None:
+        return None
+    metrics = read_metrics(task, folder) or {}
     return ModelFacts(
-        training=training,
+        training=list(facts["training"]),
         metrics={k: v for k, v in metrics.get("all", {}).items() if k in (*PER_IMAGE_METRICS, "num_images")},
         paper_measure=paper_measure_cell(task, metrics),
-        against_paper=paper.group(1).strip() if paper else "",
-        outputs_look_like=card_section(card, "What the outputs look like"),
+        against_paper=facts["against_paper"],
+        outputs_look_like=facts["outputs_look_like"],
+        summary=facts.get("summary", ""),
     )
 
 
@@ -298,7 +345,7 @@ def zoo_table() -> str:
         scores = " | ".join(value for _, value in headline_metrics(m)) if m else missing
         card = f"[card](model_zoo/{task.name}/README.md)"
         lines.append(
-            f"| {task.name} | {task.hub_repo_id} | {weights.stat().st_size / 2**20:.1f} MB | {scores} | "
+            f"| {task.name} | {task.hub_repo_id} | {weights.stat().st_size / 2**20:.1f} MiB | {scores} | "
             f"{paper_measure_cell(task, metrics)} | {card} |"
         )
     return "\n".join(lines)

@@ -78,10 +78,10 @@ def test_auto_takes_the_fastest_candidate_once_and_says_which(monkeypatch):
     pipe = Pix2PixPipeline(generator, device="cpu", precision="fp32")
     assert pipe.backend == "auto" and pipe.backend_used is None
     img = draw_pair(64)[0]
-    first = pipe(img, output_type="pt")  # one image, no stored choice: torch, no conversion to pay for
+    first = pipe(img, output_type="pt").image  # one image, no stored choice: torch, no conversion to pay for
     assert pipe.backend_used == "torch fp32" and built == []
     pipe.choose_backend(img)  # what the Space does in the background, and a large job does by itself
-    out = pipe(img, output_type="pt")
+    out = pipe(img, output_type="pt").image
     assert psnr(out[None], first[None]) >= MIN_PSNR_DB
     names = candidates(CPU)
     assert pipe.backend_used.split()[0] in names
@@ -116,12 +116,12 @@ def test_converted_graphs_follow_weight_changes_but_not_paper_mode():
     generator = tiny_generator(2)
     pipe = Pix2PixPipeline(generator, device="cpu", precision="fp32", backend="openvino")
     img = draw_pair(64, seed=3)[0]
-    before = pipe(img, output_type="pt")
+    before = pipe(img, output_type="pt").image
     runner = pipe.backend_choice.runner
     pipe(img, mode="paper", seed=0)  # writes the batch-norm statistics back in place: same values
-    assert torch.equal(pipe(img, output_type="pt"), before) and pipe.backend_choice.runner is runner
+    assert torch.equal(pipe(img, output_type="pt").image, before) and pipe.backend_choice.runner is runner
     generator.load_state_dict(tiny_generator(4).state_dict())
-    after = pipe(img, output_type="pt")
+    after = pipe(img, output_type="pt").image
     with torch.no_grad():
         expected = generator(pipe.preprocess(img)[None])[0]
     assert psnr(after[None], expected[None]) >= MIN_PSNR_DB  # the new weights, not the converted old ones

@@ -461,7 +461,7 @@ def test_converted_folder_runs_in_pipeline_and_from_task_registry(tmp_path, monk
 
     for source in (tmp_path / "zoo" / task, task):
         pipe = Pix2PixPipeline.from_pretrained(source, precision="fp32", device="cpu")
-        assert (pipe(x, output_type="pt") - expected).abs().max().item() <= TOLERANCE
+        assert (pipe(x, output_type="pt").image - expected).abs().max().item() <= TOLERANCE
 
 
 def test_info_shows_the_conversion(tmp_path, capsys):

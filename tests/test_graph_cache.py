@@ -60,7 +60,7 @@ def test_a_corrupt_entry_is_rebuilt_with_a_notice_never_a_crash(graph_cache_dir,
     generator = tiny_generator(11)
     pipe = Pix2PixPipeline(generator, device="cpu", precision="fp32", backend="openvino")
     image = torch.rand(3, 64, 64) * 2 - 1
-    expected = pipe(image, output_type="pt")
+    expected = pipe(image, output_type="pt").image
     (entry,) = (graph_cache_dir / "graphs").iterdir()
     (entry / "model.xml").write_text("<net")  # a half-written or damaged file
     again = Pix2PixPipeline(tiny_generator(11), device="cpu", precision="fp32", backend="openvino")
@@ -122,7 +122,7 @@ from pix2pix_hub import Pix2PixPipeline
 logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
 pipe = Pix2PixPipeline(tiny_generator(12), device="cpu", precision="fp32")
 pipe.choose_backend(torch.zeros(3, 64, 64))
-out = pipe(torch.linspace(-1, 1, 3 * 64 * 64).reshape(3, 64, 64), output_type="pt")
+out = pipe(torch.linspace(-1, 1, 3 * 64 * 64).reshape(3, 64, 64), output_type="pt").image
 # the graph itself, whichever backend auto chose (a tiny model often runs fastest on torch, which needs none)
 Pix2PixPipeline(tiny_generator(12), device="cpu", precision="fp32", backend="openvino")(torch.zeros(3, 64, 64))
 print(json.dumps({"backend": pipe.backend_used, "sum": float(out.double().sum())}))

@@ -1,6 +1,6 @@
-"""Adding a task with an existing input kind touches only the registries (and, optionally, its card prose): a task
-and dataset defined here are listed by `pix2pix-hub tasks`, train with train/train.py, export a zoo card with
-train/zoo/export.py and are served by the Space."""
+"""Adding a task with an existing input kind touches only the registries (and, optionally, its card prose): a task,
+dataset and recipe defined here are listed by `pix2pix-hub tasks`, train with `train/train.py --recipe`, export a
+zoo card with train/zoo/export.py and are served by the Space."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from pix2pix_hub.cli import main as cli_main
 from pix2pix_hub.input_kinds import draw_input
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.paired_datasets import DATASETS, PairedDataset
+from pix2pix_hub.recipes import RECIPES, ZOO_V2, Recipe
 from pix2pix_hub.space.app import build_app
 from pix2pix_hub.space.models import ModelStore
 from pix2pix_hub.tasks import TASKS, Task
+from pix2pix_hub.training.arguments import learned
 from pix2pix_hub.training.card import read_card_facts
 from pix2pix_hub.zoo import evaluate_task, export_to_zoo
 
@@ -44,6 +46,7 @@ TASK = Task(
     "photo",
     palette="facades",
 )
+RECIPE = Recipe(TASK.name, "v1", {**ZOO_V2, "lambda_l1": 50.0}, "the zoo's recipe at lambda 50")
 
 
 @pytest.fixture
@@ -59,6 +62,7 @@ def registered(tmp_path, monkeypatch) -> Iterator[Task]:
     monkeypatch.setenv("PIX2PIX_HUB_DATA", str(tmp_path / "data"))
     monkeypatch.setitem(DATASETS, DATASET.name, DATASET)
     monkeypatch.setitem(TASKS, TASK.name, TASK)
+    monkeypatch.setitem(RECIPES, RECIPE.name, RECIPE)
     for folder in ("train", "train/zoo"):
         monkeypatch.syspath_prepend(str(REPO_ROOT / folder))
     monkeypatch.chdir(tmp_path)
@@ -80,7 +84,7 @@ def test_a_task_added_to_the_registries_is_listed_trained_exported_and_served(re
     run_dir = tmp_path / "runs" / task.name
     tiny = ["--load_size", "72", "--crop_size", "64", "--ngf", "8", "--ndf", "8", "--max_train_steps", "4"]
     quiet = ["--report_to", "none", "--num_threads", "1", "--validation_split", "none", "--checkpointing_steps", "4"]
-    train_main(parse_args(["--task", task.name, "--output_dir", str(run_dir), *tiny, *quiet]))
+    train_main(parse_args(["--recipe", task.name, "--output_dir", str(run_dir), *tiny, *quiet]))
     assert "drawn-labels2photo" in (run_dir / "README.md").read_text()
 
     import export
@@ -101,15 +105,13 @@ def test_a_task_added_to_the_registries_is_listed_trained_exported_and_served(re
     ):
         assert expected in card, expected
 
-    # the card's train_task.sh line repeats what the run learned from, even past train_task.sh's own fixed flags
+    # the card's reproduce line (the task's recipe through train_task.sh, the run's changes in EXTRA_ARGS) repeats
+    # what the run learned from
     run_args = read_card_facts(run_dir)["arguments"]
-    env = dict(word.split("=", 1) for word in shlex.split(export.reproduce_env(run_args)))
-    variables = [f"--{export.TRAIN_TASK_VARIABLES[name]}={env[name]}" for name in export.TRAIN_TASK_VARIABLES]
-    script_flags = ["--ngf", "16", "--ndf", "16", "--load_size", "286", "--crop_size", "256"]
-    again = vars(parse_args(["--task", task.name, *script_flags, *variables, *env["EXTRA_ARGS"].split()]))
-    assert {k: v for k, v in again.items() if k not in export.RUN_OPTIONS} == {
-        k: v for k, v in run_args.items() if k not in export.RUN_OPTIONS
-    }
+    assert run_args["recipe"] == RECIPE.name
+    env = dict(word.split("=", 1) for word in shlex.split(export.reproduce_line(run_args)) if "=" in word)
+    again = vars(parse_args(["--recipe", env["RECIPE"], *env["EXTRA_ARGS"].split()]))
+    assert learned(again) == learned(run_args)
     assert "No validation split was used" not in card and str(tmp_path) not in card
     assert f"Dataset: `{DATASET.name}`" in card  # this machine's dataset folder -> the dataset's name
 

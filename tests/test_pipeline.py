@@ -20,7 +20,7 @@ def pipe() -> Pix2PixPipeline:
 
 def test_output_has_the_input_size_for_any_size(pipe):
     for size in [(64, 64), (100, 37), (300, 200), (5, 5)]:
-        out = pipe(Image.new("RGB", size, (50, 100, 150)))
+        out = pipe(Image.new("RGB", size, (50, 100, 150))).image
         assert isinstance(out, Image.Image) and out.size == size and out.mode == "RGB"
 
 
@@ -36,39 +36,39 @@ def test_padding_reflects_and_is_cropped_back():
 def test_inputs_of_every_kind_give_the_same_result(pipe, tmp_path):
     img, _ = draw_pair(64)
     img.save(tmp_path / "in.png")
-    reference = pipe(img, output_type="np")
+    reference = pipe(img, output_type="np").image
     assert reference.dtype == np.uint8 and reference.shape == (64, 64, 3)
-    assert np.array_equal(pipe(tmp_path / "in.png", output_type="np"), reference)
-    assert np.array_equal(pipe(str(tmp_path / "in.png"), output_type="np"), reference)
-    assert np.array_equal(pipe(np.asarray(img), output_type="np"), reference)
-    tensor = pipe(img, output_type="pt")
+    assert np.array_equal(pipe(tmp_path / "in.png", output_type="np").image, reference)
+    assert np.array_equal(pipe(str(tmp_path / "in.png"), output_type="np").image, reference)
+    assert np.array_equal(pipe(np.asarray(img), output_type="np").image, reference)
+    tensor = pipe(img, output_type="pt").image
     assert tensor.shape == (3, 64, 64) and tensor.dtype == torch.float32
 
 
 def test_list_in_list_out_and_batching_does_not_change_results(pipe):
     images = [draw_pair(64, seed=i)[0] for i in range(5)] + [Image.new("RGB", (32, 48), (9, 9, 9))]
-    batched = pipe(images, output_type="np", batch_size=4)
-    single = [pipe(img, output_type="np", batch_size=1) for img in images]
+    batched = pipe(images, output_type="np", batch_size=4).images
+    single = [pipe(img, output_type="np", batch_size=1).image for img in images]
     assert len(batched) == 6
     for a, b in zip(batched, single, strict=True):
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 1  # batched BLAS sums may round differently
-    assert pipe([]) == []
+    assert pipe([]).images == []
 
 
 def test_deterministic_mode_is_repeatable(pipe):
     img = draw_pair(64, seed=2)[0]
-    assert np.array_equal(pipe(img, output_type="np"), pipe(img, output_type="np"))
+    assert np.array_equal(pipe(img, output_type="np").image, pipe(img, output_type="np").image)
 
 
 def test_paper_mode_is_seeded_and_keeps_running_statistics(pipe):
     img = draw_pair(64, seed=2)[0]
     before = {k: v.clone() for k, v in pipe.generator.state_dict().items()}
-    a = pipe(img, mode="paper", seed=1, output_type="np")
-    b = pipe(img, mode="paper", seed=1, output_type="np")
-    c = pipe(img, mode="paper", seed=2, output_type="np")
+    a = pipe(img, mode="paper", seed=1, output_type="np").image
+    b = pipe(img, mode="paper", seed=1, output_type="np").image
+    c = pipe(img, mode="paper", seed=2, output_type="np").image
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)  # dropout is the noise
-    assert not np.array_equal(a, pipe(img, output_type="np"))  # batch statistics differ from running ones
+    assert not np.array_equal(a, pipe(img, output_type="np").image)  # batch statistics differ from running ones
     after = pipe.generator.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert not pipe.generator.training
@@ -108,7 +108,7 @@ def test_one_channel_generator_takes_grayscale(tmp_path):
     gen = Pix2PixGenerator(in_channels=1, out_channels=3, ngf=4, num_downs=5)
     gen.save_pretrained(tmp_path / "g")
     pipe = Pix2PixPipeline.from_pretrained(tmp_path / "g")
-    out = pipe(Image.new("RGB", (40, 40), (200, 10, 10)))
+    out = pipe(Image.new("RGB", (40, 40), (200, 10, 10))).image
     assert out.mode == "RGB" and out.size == (40, 40)
 
 

@@ -39,8 +39,9 @@ from pix2pix_hub.space.app import (
     opposite_pairs,
     prepare_input,
 )
-from pix2pix_hub.space.models import ModelStore, card_summary
+from pix2pix_hub.space.models import ModelStore
 from pix2pix_hub.space.outputs import OutputCache, save_png
+from pix2pix_hub.zoo import card_facts, card_summary, write_card_facts
 
 TASKS_WITH_DATA = [t for t in TASKS.values() if t.has_data]
 #: a size that is neither square nor a multiple of the tiny U-Net's 32, so padding and cropping back are exercised
@@ -53,7 +54,9 @@ def save_tiny_model(folder: Path, in_channels: int = 3, seed: int = 0) -> None:
     with torch.no_grad():  # a contrasty output instead of near-constant grey, for clear checks and screenshots
         model.up_blocks[-1].conv.weight.mul_(30)
     model.save_pretrained(folder)
-    (folder / "README.md").write_text("---\nlicense: mit\n---\n# tiny\n\nA tiny random test model.\n")
+    card = "---\nlicense: mit\n---\n# tiny\n\nA tiny random test model.\n"
+    (folder / "README.md").write_text(card)
+    write_card_facts(folder, card_facts(card, {}, None))
 
 
 @pytest.fixture(scope="module")
@@ -279,11 +282,10 @@ def test_model_facts_come_from_the_zoo_card_and_metrics():
     assert facts.outputs_look_like and facts.outputs_look_like in text
 
 
-def test_card_summary_skips_front_matter_and_headings(tmp_path):
-    card = tmp_path / "README.md"
-    card.write_text("---\ntags: [a]\n---\n\n# Title\n\n## Sub\n\nFirst   real\nparagraph.\n\nSecond.\n")
+def test_card_summary_skips_front_matter_and_headings():
+    card = "---\ntags: [a]\n---\n\n# Title\n\n## Sub\n\nFirst   real\nparagraph.\n\nSecond.\n"
     assert card_summary(card) == "First real paragraph."
-    assert card_summary(tmp_path / "missing.md") == ""
+    assert card_summary("# only a heading\n") == ""
 
 
 # ----- the Hub route, in fresh processes against the local Hub server -------------------------------------------
@@ -315,7 +317,7 @@ from pix2pix_hub.space.models import ModelStore
 store = ModelStore({str(tmp_path / "empty_zoo")!r})
 task = get_task("edges2shoes")
 info = store.info(task)
-size = store.load(task)(Image.new("RGB", (40, 40), "white")).size if info.available else None
+size = store.load(task)(Image.new("RGB", (40, 40), "white")).image.size if info.available else None
 print(json.dumps({{"reachable": store.hub_reachable, "status": info.status, "size": size}}))
 """
     loaded = run_python(load, hub_env)

@@ -20,7 +20,7 @@ from safetensors import safe_open
 from pix2pix_hub.augment import masked_photo_input, sketch_input
 from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_scene
 from pix2pix_hub.images import tensor_to_pil
-from pix2pix_hub.input_kinds import INPUT_KINDS, draw_input, pair_maker_for
+from pix2pix_hub.input_kinds import INPUT_KINDS, draw_input, get_input_kind, pair_maker_for
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.pipeline import Pix2PixPipeline
 from pix2pix_hub.tasks import TASKS
@@ -65,7 +65,7 @@ def test_zoo_model_loads_strictly_and_translates_a_drawn_input(name):
     assert (config["in_channels"], config["out_channels"]) == (3, 3)
     assert all(p.dtype == torch.float32 for p in generator.parameters())
     pipe = Pix2PixPipeline(generator, precision="fp32")
-    outputs = pipe([draw_input(name, 256, 0), draw_input(name, 256, 1)], output_type="np")
+    outputs = pipe([draw_input(name, 256, 0), draw_input(name, 256, 1)], output_type="np").images
     first, second = (np.asarray(o, dtype=np.float64) / 255.0 for o in outputs)
     assert first.shape == (256, 256, 3)
     assert np.isfinite(first).all()
@@ -165,7 +165,7 @@ def test_zoo_push_of_a_task_without_a_model_says_how_to_train_it(hub_env):
 
 def test_pair_makers_are_registered_for_every_derived_or_sketch_task():
     for task in TASKS.values():
-        if task.derived_from_photos or task.input_kind == "sketch":
+        if get_input_kind(task.input_kind).from_photos or task.input_kind == "sketch":
             assert pair_maker_for(task) is INPUT_KINDS[task.input_kind].make_pair
 
 

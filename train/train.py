@@ -1,6 +1,7 @@
 """Train pix2pix (Isola et al., CVPR 2017) on any paired dataset or registry task with Accelerate.
 
     accelerate launch --num_cpu_threads_per_process 2 train/train.py --task facades-labels2photo --output_dir out
+    accelerate launch train/train.py --recipe edges2shoes      # a zoo model's recipe (pix2pix_hub/recipes.py)
 
 OUTPUT_DIR becomes the generator's Hub folder (config.json, model.safetensors, README.md, samples.png), with the
 discriminator in OUTPUT_DIR/discriminator/, checkpoints in OUTPUT_DIR/checkpoints/ and logs in OUTPUT_DIR/logs/.
@@ -25,25 +26,22 @@ from accelerate.logging import get_logger
 from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
 from tqdm.auto import tqdm
 
-from pix2pix_hub.cli import DefaultsHelpFormatter
-from pix2pix_hub.data import DIRECTIONS, PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
+from pix2pix_hub.data import PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.hardware import bf16_is_fast
 from pix2pix_hub.images import image_grid, tensor_to_pil
 from pix2pix_hub.input_kinds import pair_maker_for
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
-from pix2pix_hub.models.discriminator import RECEPTIVE_FIELDS
-from pix2pix_hub.models.generator import UPSAMPLING
-from pix2pix_hub.models.layers import NORMS
+from pix2pix_hub.task_data import describe_sources, load_task_pairs
 from pix2pix_hub.tasks import TASKS, Task, find_dataset_dir, get_task, resolve_dataset_source
 from pix2pix_hub.training import (
-    OBJECTIVES,
     Objective,
     discriminator_step,
     evaluate_generator,
     generator_step,
     save_checkpoint,
 )
+from pix2pix_hub.training.arguments import N_LAYERS_FOR_FIELD, parse_args
 from pix2pix_hub.training.card import (
     SAMPLES_FILE,
     hardware_description,
@@ -54,17 +52,14 @@ from pix2pix_hub.training.card import (
 )
 from pix2pix_hub.training.checkpoints import remove_temporary_checkpoints
 from pix2pix_hub.training.data import TrainingPairs, collate_pairs
-from pix2pix_hub.training.diffaugment import POLICIES, AdaptiveProbability, parse_policy
+from pix2pix_hub.training.diffaugment import AdaptiveProbability, parse_policy
 from pix2pix_hub.training.fast_paths import (
-    AUTO_CHOICES,
-    MIXED_PRECISION_CHOICES,
     FastPaths,
     apply_to_batch,
     apply_to_model,
     resolve_fast_paths,
 )
 from pix2pix_hub.training.init_from import load_initial_models
-from pix2pix_hub.training.losses import GAN_MODES
 from pix2pix_hub.training.preflight import hub_repo_id, preflight
 from pix2pix_hub.training.resume import RunRecord, resume_run
 from pix2pix_hub.training.schedule import RunSchedule, set_learning_rate
@@ -73,207 +68,14 @@ from pix2pix_hub.training.summary import startup_summary
 
 logger = get_logger(__name__)
 
-#: receptive field of the PatchGAN -> its number of strided layers (the paper's ablation, table 3)
-N_LAYERS_FOR_FIELD = {field: n_layers for n_layers, field in RECEPTIVE_FIELDS.items()}
 VALIDATION_SPLIT_CANDIDATES = ("val", "validation", "test")
 LOG_FILE = "train_log.jsonl"
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Command-line flags; the defaults are the paper's (facades: 200 epochs, batch 1, 286 -> 256 jitter)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=DefaultsHelpFormatter)
-    data = parser.add_argument_group("data")
-    data.add_argument(
-        "--task",
-        choices=sorted(TASKS),
-        help="Registry task: sets the dataset, direction and validation split defaults and names the card.",
-    )
-    data.add_argument(
-        "--dataset",
-        help="A pix2pix A|B folder (e.g. ../shared/datasets/facades), its name under the data roots (facades), "
-        "a local dataset folder or a Hub dataset id with two image columns. Default: the task's first dataset.",
-    )
-    data.add_argument("--dataset_b", help="Folder of B images paired by file name with the A images in --dataset.")
-    data.add_argument("--column_a", default="imageA", help="Image column holding A (Hub/local datasets).")
-    data.add_argument("--column_b", default="imageB", help="Image column holding B (Hub/local datasets).")
-    data.add_argument("--direction", choices=DIRECTIONS, help="AtoB: A is the input. Default: the task's, else AtoB.")
-    data.add_argument("--train_split", default="train", help="Split to train on.")
-    data.add_argument(
-        "--validation_split",
-        default="auto",
-        help="Split for validation metrics: a name, 'auto' (the task's eval split, else val/validation/test when "
-        "present) or 'none'.",
-    )
-    data.add_argument(
-        "--max_validation_samples", type=int, help="Validate on at most this many pairs (default: the whole split)."
-    )
-    data.add_argument("--load_size", type=int, default=286, help="Resize both images to this side before cropping.")
-    data.add_argument("--crop_size", type=int, default=256, help="Random crop side, the training resolution.")
-    data.add_argument("--no_flip", action="store_true", help="Turn off the random horizontal flip.")
-    data.add_argument("--num_workers", type=int, default=0, help="Data loader worker processes.")
-
-    model = parser.add_argument_group("model")
-    model.add_argument("--generator", choices=("unet", "encoder-decoder"), default="unet", help="G architecture.")
-    model.add_argument("--ngf", type=int, default=64, help="Generator width (channels of its first layer).")
-    model.add_argument(
-        "--num_downs",
-        type=int,
-        help="U-Net levels; default: log2(crop_size) capped at 8 (a 1x1 bottleneck, the paper's unet_256 at 256).",
-    )
-    model.add_argument("--no_dropout", action="store_true", help="Remove G's dropout (the paper's only noise).")
-    model.add_argument(
-        "--upsampling",
-        choices=UPSAMPLING,
-        default="transposed",
-        help="G's decoder: the paper's transposed convolutions, or resize + 3x3 conv (no checkerboard artefacts).",
-    )
-    model.add_argument(
-        "--receptive_field",
-        type=int,
-        choices=sorted(N_LAYERS_FOR_FIELD),
-        default=70,
-        help="PatchGAN receptive field: 1 (PixelGAN), 16, 34, 70 (paper default), 142 or 286 (ImageGAN).",
-    )
-    model.add_argument("--ndf", type=int, default=64, help="Discriminator width.")
-    model.add_argument("--norm", choices=NORMS, default="batch", help="Normalisation in G and D.")
-    model.add_argument(
-        "--spectral_norm", action="store_true", help="Spectral normalisation of D's convolutions (Miyato et al. 2018)."
-    )
-    model.add_argument(
-        "--init_from",
-        help="Start G (and D, from its discriminator/ subfolder, where present) from a model folder, a zoo task name, "
-        "a Hub repo id or a finished run's OUTPUT_DIR; their configs set the architecture. Optimizers and the "
-        "schedule start fresh (fine-tuning).",
-    )
-
-    objective = parser.add_argument_group("objective and optimisation")
-    objective.add_argument(
-        "--objective", choices=OBJECTIVES, default="l1+cgan", help="Loss (the paper's ablations, table 1)."
-    )
-    objective.add_argument("--lambda_l1", type=float, default=100.0, help="Weight of the L1 term.")
-    objective.add_argument("--gan_mode", choices=GAN_MODES, default="vanilla", help="vanilla (BCE) or lsgan.")
-    objective.add_argument("--batch_size", type=int, default=1, help="Images per step per process.")
-    objective.add_argument("--learning_rate", type=float, default=2e-4, help="Adam learning rate of G and D.")
-    objective.add_argument(
-        "--learning_rate_d",
-        type=float,
-        help="D's own learning rate (TTUR, Heusel et al. 2017); default: --learning_rate.",
-    )
-
-    remedies = parser.add_argument_group("data-efficient adversarial training (all off by default: the paper's recipe)")
-    remedies.add_argument(
-        "--diffaugment",
-        type=policy_argument,
-        default="",
-        metavar="POLICY",
-        help=f"Augment the pairs D sees, real and fake alike, in D's and G's step (DiffAugment, Zhao et al. 2020): "
-        f"comma-separated {','.join(POLICIES)}. Translation and cutout move condition and image together.",
-    )
-    remedies.add_argument(
-        "--diffaugment_p", type=float, default=1.0, help="Probability of each augmentation per sample (fixed)."
-    )
-    remedies.add_argument(
-        "--ada_target",
-        type=float,
-        help="Adapt the augmentation probability instead (ADA, Karras et al. 2020): raise it while the share of real "
-        "patches D calls real exceeds this target (0.6 in ADA), lower it otherwise; starts at 0.",
-    )
-    remedies.add_argument(
-        "--feature_matching",
-        type=float,
-        default=0.0,
-        help="Weight of D feature matching in G's loss (pix2pixHD, Wang et al. 2018, uses 10); 0 turns it off.",
-    )
-    remedies.add_argument(
-        "--r1_gamma", type=float, default=0.0, help="R1 penalty weight on D's gradient at real pairs; 0 turns it off."
-    )
-    remedies.add_argument(
-        "--r1_interval", type=int, default=16, help="Apply the R1 penalty every N D steps (lazy, scaled by N)."
-    )
-    remedies.add_argument(
-        "--freeze_generator",
-        action="store_true",
-        help="Train D alone against the --init_from generator (G unchanged): fits a discriminator to a finished "
-        "model whose own was not kept, so training can continue from it.",
-    )
-    objective.add_argument("--adam_beta1", type=float, default=0.5, help="Adam beta1.")
-    objective.add_argument("--adam_beta2", type=float, default=0.999, help="Adam beta2.")
-    objective.add_argument("--n_epochs", type=int, default=100, help="Epochs at the initial learning rate.")
-    objective.add_argument("--n_epochs_decay", type=int, default=100, help="Epochs of linear decay to zero.")
-    objective.add_argument(
-        "--max_train_steps",
-        type=int,
-        help="Total optimizer steps; overrides the epoch counts (the schedule keeps their constant/decay ratio).",
-    )
-    objective.add_argument("--gradient_accumulation_steps", type=int, default=1, help="Batches per optimizer step.")
-    objective.add_argument(
-        "--mixed_precision",
-        choices=MIXED_PRECISION_CHOICES,
-        default="auto",
-        help="Autocast precision. auto: bf16 on GPUs and CPUs with native bf16 (AVX512-BF16, AMX), else fp32 (or what "
-        "`accelerate launch --mixed_precision` set); 'no' turns it off.",
-    )
-    objective.add_argument("--use_ema", action="store_true", help="Keep an EMA of G's weights and save that.")
-    objective.add_argument("--ema_decay", type=float, default=0.999, help="EMA decay per step.")
-    objective.add_argument("--seed", type=int, default=0, help="Seed of weights, data order, jitter and dropout.")
-
-    run = parser.add_argument_group("run")
-    run.add_argument("--output_dir", help="Model folder to write (default: runs/<task or dataset name>).")
-    run.add_argument("--checkpointing_steps", type=int, default=500, help="Save a resumable checkpoint every N steps.")
-    run.add_argument("--checkpoints_total_limit", type=int, help="Keep only the newest N checkpoints.")
-    run.add_argument(
-        "--resume_from_checkpoint", help="'latest' or a checkpoint folder; resumes exactly where it stopped."
-    )
-    run.add_argument(
-        "--validation_steps", type=int, default=1000, help="Validate every N steps (and always at the end)."
-    )
-    run.add_argument("--report_to", default="tensorboard", help="Trackers: tensorboard, wandb, all or none.")
-    run.add_argument(
-        "--num_threads",
-        type=int,
-        help="torch CPU threads per process (default: the CPUs available divided among processes; "
-        "`accelerate launch` would otherwise leave 1).",
-    )
-    run.add_argument(
-        "--channels_last",
-        choices=AUTO_CHOICES,
-        default="auto",
-        help="NHWC memory layout for G and D. auto: on with bf16 (where oneDNN's kernels want it), off otherwise.",
-    )
-    run.add_argument(
-        "--compile", action="store_true", help="torch.compile G and D (inductor); measured not to pay on CPUs."
-    )
-    run.add_argument(
-        "--no_data_cache",
-        action="store_true",
-        help="Decode images every epoch instead of once (the cache holds ~0.4 MB per 256x256 pair in memory).",
-    )
-    run.add_argument("--push_to_hub", action="store_true", help="Upload OUTPUT_DIR (without checkpoints) at the end.")
-    run.add_argument("--hub_model_id", help="Repo id to push to (default: the task's zoo repo id).")
-    run.add_argument("--hub_private", action="store_true", help="Create the Hub repo as private.")
-    args = parser.parse_args(argv)
-
-    if args.task is None and args.dataset is None:
-        parser.error("give --task or --dataset")
-    if args.crop_size > args.load_size:
-        parser.error(f"--crop_size {args.crop_size} is larger than --load_size {args.load_size}")
-    if args.freeze_generator and not args.init_from:
-        parser.error("--freeze_generator needs --init_from: the generator to fit a discriminator to")
-    if args.push_to_hub and args.hub_model_id is None and args.task is None:
-        parser.error("--push_to_hub needs --hub_model_id (or --task, whose zoo repo id is the default)")
-    return args
-
-
-def policy_argument(text: str) -> str:
-    """--diffaugment's value, checked and normalised ('color, cutout' -> 'color,cutout')."""
-    try:
-        return ",".join(parse_policy(text))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def resolve_data(args: argparse.Namespace) -> tuple[Task | None, str, str]:
-    """(task, dataset source, direction) from --task/--dataset/--direction; a task name works as --dataset too."""
+def resolve_data(args: argparse.Namespace) -> tuple[Task | None, str | None, str]:
+    """(task, dataset source, direction) from --task/--dataset/--direction; a task name works as --dataset too. The
+    source is None when the task's own datasets are read (`pix2pix_hub.task_data`: every dataset it names, inputs
+    made from photos where its kind says so)."""
     task = get_task(args.task) if args.task else None
     dataset = args.dataset
     if task is None and dataset in TASKS:
@@ -281,19 +83,21 @@ def resolve_data(args: argparse.Namespace) -> tuple[Task | None, str, str]:
     if dataset is None:
         if not task.has_data:
             raise Pix2PixHubError(f"task {task.name!r} has no dataset here: {task.note} Pass --dataset.")
-        dataset = str(find_dataset_dir(task.datasets[0]))
-    else:
-        dataset = str(resolve_dataset_source(dataset))
+        for name in task.datasets:
+            find_dataset_dir(name)  # a missing dataset fails here, with where it was looked for
+        return task, None, task.direction
     direction = args.direction or (task.direction if task else "AtoB")
-    return task, dataset, direction
+    return task, str(resolve_dataset_source(dataset)), direction
 
 
-def resolve_validation_split(args: argparse.Namespace, task: Task | None, dataset: str) -> str | None:
-    """The split to validate on, or None."""
+def resolve_validation_split(args: argparse.Namespace, task: Task | None, dataset: str | None) -> str | None:
+    """The split to validate on ("eval" for a task's own datasets: each one's evaluation split), or None."""
     if args.validation_split == "none":
         return None
     if args.validation_split != "auto":
         return args.validation_split
+    if dataset is None:
+        return "eval"
     candidates = ((task.eval_split,) if task else ()) + VALIDATION_SPLIT_CANDIDATES
     if is_side_by_side_folder(Path(dataset)):
         present = available_splits(dataset)
@@ -411,12 +215,15 @@ def make_accelerator(args: argparse.Namespace, output_dir: Path) -> tuple[Accele
 
 
 def load_data(
-    args: argparse.Namespace, task: Task | None, dataset: str, direction: str, num_processes: int
+    args: argparse.Namespace, task: Task | None, dataset: str | None, direction: str, num_processes: int
 ) -> tuple[TrainingPairs, torch.utils.data.DataLoader, str | None, Any]:
     """The training pairs (decoded lazily; jitter and bad-file skipping in TrainingPairs) and their loader, the
     validation split and its pairs (None when there is no validation)."""
     load_kwargs = {"direction": direction, "column_a": args.column_a, "column_b": args.column_b}
-    pairs = load_paired_dataset(dataset, args.train_split, source_b=args.dataset_b, skip_bad=True, **load_kwargs)
+    if dataset is None:
+        pairs = load_task_pairs(task, args.train_split, skip_bad=True)
+    else:
+        pairs = load_paired_dataset(dataset, args.train_split, source_b=args.dataset_b, skip_bad=True, **load_kwargs)
     jitter = PairedTransform(args.load_size, args.crop_size, flip=not args.no_flip)
     train_dataset = TrainingPairs(
         pairs, jitter, seed=args.seed, make_pair=pair_maker_for(task), cache_decoded=not args.no_data_cache
@@ -435,12 +242,11 @@ def load_data(
     validation_split = None if args.dataset_b else resolve_validation_split(args, task, dataset)
     validation_data = None
     if validation_split is not None:
-        validation_data = load_paired_dataset(
-            dataset,
-            validation_split,
-            transform=PairedTransform(args.load_size, args.crop_size, train=False),
-            **load_kwargs,
-        )
+        evaluation = PairedTransform(args.load_size, args.crop_size, train=False)
+        if dataset is None:
+            validation_data = load_task_pairs(task, validation_split, transform=evaluation)
+        else:
+            validation_data = load_paired_dataset(dataset, validation_split, transform=evaluation, **load_kwargs)
         if args.max_validation_samples:
             validation_data = validation_data.select(range(min(args.max_validation_samples, len(validation_data))))
     return train_dataset, train_dataloader, validation_split, validation_data
@@ -500,6 +306,7 @@ def main(args: argparse.Namespace) -> Path:
     started = time.time()
     task, dataset, direction = resolve_data(args)
     output_dir = Path(args.output_dir or Path("runs") / (task.name if task else Path(dataset).name))
+    data_name = dataset if dataset is not None else describe_sources(task)
     accelerator, fast, num_threads = make_accelerator(args, output_dir)
     objective = Objective(args.objective, args.lambda_l1, args.gan_mode)
     checkpoints_dir = output_dir / "checkpoints"
@@ -539,7 +346,7 @@ def main(args: argparse.Namespace) -> Path:
         keep_log_until(log_path, global_step)
         for line in startup_summary(
             task=task,
-            dataset=dataset,
+            dataset=data_name,
             train_split=args.train_split,
             num_pairs=len(train_dataset),
             direction=direction,
@@ -602,7 +409,7 @@ def main(args: argparse.Namespace) -> Path:
         facts = training_facts(
             vars(args),
             task=task,
-            dataset=dataset,
+            dataset=data_name,
             direction=direction,
             num_train=len(train_dataset),
             objective_text=objective_description(objective),

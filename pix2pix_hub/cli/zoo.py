@@ -35,8 +35,8 @@ def run_list(args: argparse.Namespace) -> int:
             continue
         metrics = (read_metrics(task) or {}).get("all", {})
         scores = "  ".join(f"{name} {value}" for name, value in headline_metrics(metrics))
-        print(f"{task.name:26} {(task.zoo_dir / WEIGHTS_FILE).stat().st_size / 2**20:5.1f} MB  {scores}")
-    print(f"total {zoo_size_bytes() / 2**20:.1f} MB")
+        print(f"{task.name:26} {(task.zoo_dir / WEIGHTS_FILE).stat().st_size / 2**20:5.1f} MiB  {scores}")
+    print(f"total {zoo_size_bytes() / 2**20:.1f} MiB")
     return 0
 
 

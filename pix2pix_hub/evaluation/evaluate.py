@@ -150,7 +150,7 @@ def evaluate(
             if pipe is None:
                 output_t = target_t.clone()
             else:
-                output_t = torch.stack(pipe(inputs, output_type="pt", mode=mode))
+                output_t = torch.stack(pipe(inputs, output_type="pt", mode=mode).images)
                 if output_t.shape[-2:] != target_t.shape[-2:]:  # metrics are taken at the target's resolution
                     output_t = F.interpolate(output_t, size=target_t.shape[-2:], mode="bicubic", align_corners=False)
                 output_t = output_t.clamp(-1, 1)

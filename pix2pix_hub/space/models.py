@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from ..input_kinds import draw_input
 from ..models import Pix2PixGenerator
 from ..pipeline import Pix2PixPipeline
 from ..tasks import TASKS, ZOO_DIR, Task
-from ..zoo import METRICS_FILE, ModelFacts, read_metrics, read_model_facts
+from ..zoo import FACTS_FILE, ModelFacts, read_model_facts
 
 logger = logging.getLogger(__name__)
 
@@ -64,19 +63,6 @@ class ModelInfo:
     @property
     def available(self) -> bool:
         return self.source is not None
-
-
-def card_summary(card_path: Path, max_chars: int = 400) -> str:
-    """First prose paragraph of a model card (after the front matter and headings), shortened for the UI."""
-    if not card_path.is_file():
-        return ""
-    text = re.sub(r"\A---\n.*?\n---\n", "", card_path.read_text(encoding="utf-8"), flags=re.S)
-    for paragraph in re.split(r"\n\s*\n", text):
-        paragraph = paragraph.strip()
-        if paragraph and not paragraph.startswith(("#", "<", "|", "```", "!", "-", "*")):
-            flat = " ".join(paragraph.split())
-            return flat if len(flat) <= max_chars else flat[: max_chars - 1].rsplit(" ", 1)[0] + "…"
-    return ""
 
 
 @dataclass
@@ -138,20 +124,15 @@ class ModelStore:
         """Where the model of `task` comes from, or why it is unavailable, without loading it."""
         folder = self.local_dir(task)
         if (folder / constants.CONFIG_NAME).is_file():
-            card = folder / "README.md"
-            facts = read_model_facts(task, card, read_metrics(task, folder)) if card.is_file() else None
-            return ModelInfo(str(folder), f"bundled model `{folder.name}`", card_summary(card), facts)
+            facts = read_model_facts(task, folder)
+            return ModelInfo(str(folder), f"bundled model `{folder.name}`", facts.summary if facts else "", facts)
         if self.use_hub and isinstance(try_to_load_from_cache(task.hub_repo_id, constants.CONFIG_NAME), str):
-            card = try_to_load_from_cache(task.hub_repo_id, "README.md")
-            if not isinstance(card, str):
-                return ModelInfo(task.hub_repo_id, f"Hub model `{task.hub_repo_id}` (cached)")
-            metrics = try_to_load_from_cache(task.hub_repo_id, METRICS_FILE)
-            facts = read_model_facts(
-                task, card, read_metrics(task, Path(metrics).parent) if isinstance(metrics, str) else None
-            )
-            return ModelInfo(
-                task.hub_repo_id, f"Hub model `{task.hub_repo_id}` (cached)", card_summary(Path(card)), facts
-            )
+            facts_file = try_to_load_from_cache(task.hub_repo_id, FACTS_FILE)
+            where = f"Hub model `{task.hub_repo_id}` (cached)"
+            if not isinstance(facts_file, str):
+                return ModelInfo(task.hub_repo_id, where)
+            facts = read_model_facts(task, Path(facts_file).parent)
+            return ModelInfo(task.hub_repo_id, where, facts.summary if facts else "", facts)
         if task.note:
             return ModelInfo(None, task.note)
         if self.hub_reachable:
@@ -201,7 +182,7 @@ class ModelStore:
         requests waiting together share a forward pass; paper-mode ones run alone, with their own seed."""
         if paper_mode:
             with self._paper_lock, self._task_locks[task.name]:
-                return self._load(task)(image, mode="paper", seed=seed)
+                return self._load(task)(image, mode="paper", seed=seed).image
         request = _Request(image)
         self._waiting[task.name].append(request)
         with self._task_locks[task.name]:
@@ -215,7 +196,7 @@ class ModelStore:
         waiting = self._waiting[task.name]
         batch = [waiting.popleft() for _ in range(min(self.max_batch_size, len(waiting)))]
         try:
-            outputs = self._load(task)([r.image for r in batch], mode="deterministic")
+            outputs = self._load(task)([r.image for r in batch], mode="deterministic").images
         except Exception as exc:  # the model's failure is every waiting request's (an unavailable model, say)
             outputs = [None] * len(batch)
             for request in batch:

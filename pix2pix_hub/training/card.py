@@ -53,7 +53,7 @@ def sample_grid(generator: Pix2PixGenerator, task: Task | None, size: int, count
     was_training = generator.training
     outputs = Pix2PixPipeline(generator, device=next(generator.parameters()).device, precision="fp32", backend="torch")(
         inputs
-    )
+    ).images
     generator.train(was_training)
     return image_grid([[inp.convert("RGB"), out] for inp, out in zip(inputs, outputs, strict=True)])
 

@@ -17,6 +17,7 @@ from PIL import Image
 
 from ..errors import Pix2PixHubError
 from ..input_kinds import PairMaker
+from ..task_data import TaskPairs
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class TrainingPairs(torch.utils.data.Dataset):
 
     def __init__(
         self,
-        pairs: datasets.Dataset,
+        pairs: datasets.Dataset | TaskPairs,
         transform: Callable[[Image.Image, Image.Image], dict[str, torch.Tensor]],
         seed: int = 0,
         make_pair: PairMaker | None = None,
@@ -49,12 +50,17 @@ class TrainingPairs(torch.utils.data.Dataset):
         self.epoch = 0
         self._warned: set[str] = set()
         self._decoded: dict[int, tuple[np.ndarray, np.ndarray]] | None = {} if cache_decoded else None
+        self._sources = pairs.sources() if isinstance(pairs, TaskPairs) else None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.pairs)
+
+    def source_of(self, index: int) -> str:
+        """The dataset pair `index` comes from (a task's `TaskPairs` name it; one stored dataset is "")."""
+        return self._sources[index] if self._sources else ""
 
     def _decoded_pair(self, index: int) -> tuple[Image.Image, Image.Image]:
         """Pair `index` as PIL images, from the cache of decoded pixels when there is one."""
@@ -84,7 +90,7 @@ class TrainingPairs(torch.utils.data.Dataset):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(sample_seed(self.seed, self.epoch, i))
                 tensors = self.transform(inp, target)
-            return {"input": tensors["input"], "target": tensors["target"], "bad": bad}
+            return {"input": tensors["input"], "target": tensors["target"], "bad": bad, "source": self.source_of(i)}
         raise Pix2PixHubError(f"none of the {len(self)} training pairs could be read; the last error: {bad[-1]}")
 
 
@@ -94,4 +100,5 @@ def collate_pairs(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "input": torch.stack([r["input"] for r in rows]),
         "target": torch.stack([r["target"] for r in rows]),
         "bad": [msg for r in rows for msg in r["bad"]],
+        "source": [r["source"] for r in rows],
     }

@@ -10,12 +10,10 @@ the zoo's evaluation, the registries (datasets' terms, the paper's results) and 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import re
 import warnings
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from huggingface_hub import EvalResult
@@ -36,14 +34,18 @@ from pix2pix_hub.paper_results import (
     reaches_paper,
 )
 from pix2pix_hub.tasks import Task, find_dataset_dir, get_task
+from pix2pix_hub.training.arguments import closest_recipe, learned, reproduce_line
 from pix2pix_hub.training.card import SAMPLES_FILE, generator_card, read_card_facts, sample_grid
 from pix2pix_hub.zoo import (
     EVAL_PAIRS,
     EVAL_SIZE,
+    FACTS_FILE,
     METRICS_FILE,
+    card_facts,
     evaluate_task,
     export_to_zoo,
     measure_scores,
+    write_card_facts,
     zoo_size_bytes,
 )
 
@@ -151,49 +153,6 @@ def measured_text(task: Task, measure: dict[str, float], pairs: int) -> str:
     return f"**This model's {what}**, first {pairs} `{eval_split_of(task.datasets[0])}` pairs: {values}. "
 
 
-#: train_task.sh's variables, each named on the reproduce line: variable -> train.py option
-TRAIN_TASK_VARIABLES = {
-    "UPSAMPLING": "upsampling",
-    "GAN_MODE": "gan_mode",
-    "BATCH_SIZE": "batch_size",
-    "STEPS": "max_train_steps",
-}
-#: train.py options that say where and how a run goes, not what it learns (train_task.sh sets them itself)
-RUN_OPTIONS = {
-    "task", "dataset", "dataset_b", "column_a", "column_b", "direction", "train_split", "validation_split",
-    "max_validation_samples", "num_workers", "mixed_precision", "output_dir", "checkpointing_steps",
-    "checkpoints_total_limit", "resume_from_checkpoint", "validation_steps", "report_to", "num_threads",
-    "channels_last", "compile", "no_data_cache", "push_to_hub", "hub_model_id", "hub_private",
-}  # fmt: skip
-
-
-def train_defaults(task: str) -> dict[str, Any]:
-    """train.py's default arguments for a task (its own parser; train/ holds scripts, not a package, so the file is
-    loaded by path)."""
-    spec = importlib.util.spec_from_file_location("train_script", Path(__file__).resolve().parents[1] / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return vars(module.parse_args(["--task", task]))
-
-
-def reproduce_env(arguments: dict[str, Any]) -> str:
-    """The train_task.sh variables that repeat the run (its arguments, from card_facts.json): every variable, and in
-    EXTRA_ARGS every other option that differs from train.py's defaults (ngf, ndf, lambda_l1, ...), so the line
-    repeats the run whatever train_task.sh's own defaults become."""
-    defaults = train_defaults(str(arguments["task"]))
-    skip = RUN_OPTIONS | set(TRAIN_TASK_VARIABLES.values())
-    extra = " ".join(
-        f"--{key}" if value is True else f"--{key}={value}"
-        for key, value in arguments.items()
-        if key not in skip and key in defaults and value != defaults[key]
-    )
-    env = " ".join(f"{name}={arguments[key]}" for name, key in TRAIN_TASK_VARIABLES.items() if key in arguments)
-    env += f' EXTRA_ARGS="{extra}" '
-    runs_dir = Path(str(arguments["output_dir"])).parent
-    # a run outside the checkout (a GPU machine's scratch folder) reproduces into the default folder
-    return env + (f"RUNS_DIR={runs_dir} " if runs_dir != Path("runs") and not runs_dir.is_absolute() else "")
-
-
 def portable(text: str, task: Task) -> str:
     """This machine's checkout and dataset folders -> repository-relative paths and dataset names."""
     for name in task.datasets:
@@ -232,37 +191,25 @@ def zoo_sections(
         if reached
         else "The gap is mostly training length:",
         paper_training=paper_training,
-        env=reproduce_env(facts["arguments"]),
+        reproduce=reproduce_line(facts["arguments"]),
         wall_time=facts["wall_time"],
         hardware=facts["hardware"],
         images_seen=f"{facts['global_step'] * facts['images_per_step']:,}",
         command=portable(command, task),
         log_summary=log_summary(run_dir),
     )
-    return rendered.rstrip("\n") + "\n\n" + finetune_section(task, facts["arguments"])
+    return rendered.rstrip("\n") + "\n\n" + finetune_section(task)
 
 
 #: the heading of the card section `finetune_section` renders (and `--finetune_section` replaces in place)
 FINETUNE_HEADING = "## Continue training or fine-tune"
 
 
-def finetune_section(task: Task, arguments: dict[str, Any]) -> str:
-    """How to continue training or fine-tune the zoo model from its shipped G and D (model_cards/finetune_section.md);
-    the recipe's loss settings (lambda, ...) as the run had them, the architecture coming from the folder."""
-    keep = ("lambda_l1", "use_ema", "diffaugment", "ada_target", "feature_matching", "r1_gamma", "learning_rate_d")
-    defaults = train_defaults(task.name)
-    options = [
-        f"--{key}" if value is True else f"--{key}={value}"
-        for key, value in arguments.items()
-        if key in keep and key in defaults and value != defaults[key]
-    ]
+def finetune_section(task: Task) -> str:
+    """How to continue training or fine-tune the zoo model from its shipped G and D (model_cards/finetune_section.md)
+    with its recipe (pix2pix_hub/recipes.py), the architecture coming from the folder."""
     template = jinja2.Template(card_template("finetune_section.md"), undefined=jinja2.StrictUndefined)
-    rendered = template.render(
-        task=task,
-        extra="".join(f" {o}" for o in options),
-        extra_flags="".join(f" {o.replace('=', ' ')}" for o in options),
-    )
-    return rendered.rstrip("\n") + "\n\n"
+    return template.render(task=task).rstrip("\n") + "\n\n"
 
 
 def replace_finetune_section(card: str, section: str) -> str:
@@ -275,22 +222,6 @@ def replace_finetune_section(card: str, section: str) -> str:
     if training < 0:
         return card.rstrip("\n") + "\n\n" + section
     return card[: training + 1] + section + card[training + 1 :]
-
-
-def card_arguments(card: str) -> dict[str, Any]:
-    """The training arguments a zoo card lists (its "Training arguments" table), typed back from their text."""
-
-    def typed(text: str) -> Any:
-        if text in ("True", "False", "None"):
-            return {"True": True, "False": False, "None": None}[text]
-        for kind in (int, float):
-            try:
-                return kind(text)
-            except ValueError:
-                pass
-        return text
-
-    return {key: typed(value) for key, value in re.findall(r"^\| `--(\w+)` \| `([^`]*)` \|$", card, flags=re.M)}
 
 
 def build_card(
@@ -331,6 +262,13 @@ def build_card(
     return str(card)
 
 
+def write_facts(folder: Path, card: str, run_dir: Path) -> None:
+    """The zoo folder's card facts as data (FACTS_FILE: what the Space and `zoo list` show), with the run's recipe."""
+    arguments = read_card_facts(run_dir)["arguments"]
+    recipe = closest_recipe(arguments)
+    write_card_facts(folder, card_facts(card, learned(arguments), recipe.name if recipe else None))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("task")
@@ -353,24 +291,28 @@ def main() -> None:
     if args.finetune_section:
         card_file = task.zoo_dir / "README.md"
         card = card_file.read_text()
-        card_file.write_text(replace_finetune_section(card, finetune_section(task, card_arguments(card))))
+        card_file.write_text(replace_finetune_section(card, finetune_section(task)))
         print(f"rewrote the fine-tuning section of {card_file}")
         return
     if args.card_only:
         metrics = json.loads((task.zoo_dir / METRICS_FILE).read_text())
         measure = metrics.pop("paper_measure", {})
-        (task.zoo_dir / "README.md").write_text(build_card(task, run_dir, metrics, measure))
-        print(f"rewrote {task.zoo_dir / 'README.md'}")
+        card = build_card(task, run_dir, metrics, measure)
+        (task.zoo_dir / "README.md").write_text(card)
+        write_facts(task.zoo_dir, card, run_dir)
+        print(f"rewrote {task.zoo_dir / 'README.md'} and {FACTS_FILE}")
         return
     generator = Pix2PixGenerator.from_pretrained(run_dir)
     metrics = evaluate_task(generator, task, max_samples=args.max_samples)
     grid = sample_grid(generator, task, EVAL_SIZE)  # drawn inputs at the size the Space serves, halved to stay small
     grid.resize((grid.width // 2, grid.height // 2), Image.LANCZOS).save(run_dir / SAMPLES_FILE, optimize=True)
     measure = paper_measure(task, run_dir, args.max_samples)
-    folder = export_to_zoo(run_dir, task, build_card(task, run_dir, metrics, measure, generator))
+    card = build_card(task, run_dir, metrics, measure, generator)
+    folder = export_to_zoo(run_dir, task, card)
+    write_facts(folder, card, run_dir)
     (folder / METRICS_FILE).write_text(json.dumps({**metrics, "paper_measure": measure}, indent=2) + "\n")
     print(json.dumps({"task": task.name, "folder": str(folder), "metrics": metrics["all"]}))
-    print(f"zoo weights now {zoo_size_bytes() / 2**20:.1f} MB in total")
+    print(f"zoo weights now {zoo_size_bytes() / 2**20:.1f} MiB in total")
 
 
 if __name__ == "__main__":
