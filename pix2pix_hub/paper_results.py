@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .measures import MEASURES
+
 
 @dataclass(frozen=True)
 class PaperResult:
@@ -15,8 +17,8 @@ class PaperResult:
     task: str
     #: "L1", "L1+cGAN" or "ground truth" (the paper's FCN-8s on real photos)
     method: str
-    #: "fcn" (FCN-score), "labels" (label accuracy): per-pixel, per-class, class IoU; "amt": % of Mechanical Turk
-    #: workers fooled, and its +- spread
+    #: the measure's name in `pix2pix_hub.measures.MEASURES`: per-pixel, per-class and IoU for "fcn" and "labels",
+    #: the % of Mechanical Turk workers fooled and its +- spread for "amt"
     measure: str
     values: tuple[float, ...]
     #: where in the paper
@@ -52,7 +54,9 @@ def paper_result(task: str, method: str) -> PaperResult | None:
 def score_rows(task: str) -> list[tuple[str, float, float, float]]:
     """The paper's accuracy rows for a task (FCN-score or label accuracy), labelled for a table: (label, per-pixel,
     per-class, class IoU)."""
-    return [(ROW_LABELS[r.method], *r.values) for r in PAPER_RESULTS if r.task == task and r.measure != "amt"]
+    return [
+        (ROW_LABELS[r.method], *r.values) for r in PAPER_RESULTS if r.task == task and MEASURES[r.measure].per_class
+    ]
 
 
 def ground_truth_scores(palette: str) -> tuple[float, ...] | None:
@@ -67,9 +71,9 @@ def reaches_paper(task: str, scores: Sequence[float], real_scores: Sequence[floa
     the scores of real photos, FCN-scores compare as fractions of them (another segmenter's scale), as issue 12's
     criterion does: ours / real >= paper / the paper's real photos."""
     paper = paper_result(task, "L1+cGAN")
-    if paper is None or paper.measure == "amt":
+    if paper is None or not MEASURES[paper.measure].per_class:
         return False
-    if paper.measure == "labels":
+    if not MEASURES[paper.measure].needs_segmenter:  # label accuracy: the same scale as the paper's
         return all(ours >= theirs for ours, theirs in zip(scores, paper.values, strict=True))
     ceiling = paper_result(task, "ground truth")
     if ceiling is None or real_scores is None:

@@ -40,7 +40,8 @@ class Task:
     output_kind: str
     #: palette name in `pix2pix_hub.palettes` for label-map inputs or outputs
     palette: str | None = None
-    #: the paper's evaluation for this task: "fcn" (labels->photo), "labels" (photo->labels) or "image"
+    #: the paper's measure for this task, by name in `pix2pix_hub.measures.MEASURES`: "fcn" (labels -> photo),
+    #: "labels" (photo -> labels) or "image"
     evaluation: str = "image"
     #: why a task has no data or model here, shown by the CLI and the Space
     note: str = ""

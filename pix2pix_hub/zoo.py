@@ -20,9 +20,9 @@ from safetensors.torch import load_file, save_file
 from .data import PairedTransform, load_paired_dataset
 from .errors import Pix2PixHubError
 from .evaluation.metrics import METRIC_DISPLAY, PER_IMAGE_METRICS, ImageScores, headline_metrics
-from .evaluation.report import SCORE_KEYS
 from .images import pil_to_tensor, tensor_to_pil
 from .input_kinds import eval_input, get_input_kind
+from .measures import get_measure
 from .models import Pix2PixGenerator
 from .models.hub_model import DISCRIMINATOR_SUBFOLDER
 from .paired_datasets import eval_split_of
@@ -297,7 +297,7 @@ def read_model_facts(task: Task | str, folder: str | os.PathLike | None = None) 
 def measure_scores(task: Task, measure: dict[str, float]) -> tuple[list[float], list[float] | None] | None:
     """A zoo model's accuracies by the paper's measure (per-pixel, per-class, IoU) from its stored `paper_measure`,
     and the same segmenter's on the real photos where it has them; None when the measure is not stored."""
-    keys = SCORE_KEYS.get(task.evaluation, ())
+    keys = get_measure(task.evaluation).keys
     if not keys or not all(key in measure for key in keys):
         return None
     real = [measure[f"real_{key}"] for key in keys] if all(f"real_{key}" in measure for key in keys) else None
@@ -315,7 +315,7 @@ def paper_measure_cell(task: Task, metrics: dict) -> str:
     def triple(values: list[float]) -> str:
         return " / ".join(f"{v:.2f}" for v in values)
 
-    name = "FCN-score" if task.evaluation == "fcn" else "label accuracy"
+    name = get_measure(task.evaluation).title
     notes = []
     if real is not None:
         notes.append(f"real photos {triple(real)}")

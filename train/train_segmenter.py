@@ -29,6 +29,7 @@ from pix2pix_hub.data import load_paired_dataset
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.evaluation.metrics import LabelScores
 from pix2pix_hub.evaluation.segmenter import LabelSegmenter, segmenter_card_kwargs
+from pix2pix_hub.measures import MEASURES
 from pix2pix_hub.paired_datasets import NON_COMMERCIAL_LICENSE, is_non_commercial
 from pix2pix_hub.palettes import IGNORE_INDEX, decode_labels
 from pix2pix_hub.tasks import TASKS, find_dataset_dir, get_task
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    fcn_tasks = sorted(name for name, task in TASKS.items() if task.evaluation == "fcn")
+    fcn_tasks = sorted(name for name, task in TASKS.items() if MEASURES[task.evaluation].needs_segmenter)
     parser.add_argument(
         "--task", choices=fcn_tasks, default="cityscapes-labels2photo", help="Task whose photos are segmented."
     )

@@ -26,6 +26,7 @@ from ..data import check_direction as check_data_direction
 from ..errors import Pix2PixHubError
 from ..images import pil_to_tensor, tensor_to_pil
 from ..input_kinds import get_input_kind
+from ..measures import get_measure
 from ..palettes import OffPaletteWarning, Palette, decode_labels, get_palette, label_fit
 from ..pipeline import Pix2PixPipeline
 from ..tasks import TASKS, Task, get_task, resolve_dataset_source
@@ -119,22 +120,22 @@ def evaluate(
         rows = rows.select(range(min(max_images, len(rows))))
     kind = task_obj.evaluation if task_obj is not None else "image"
     palette = get_palette(task_obj.palette) if task_obj is not None and task_obj.palette else None
-    if kind in ("fcn", "labels") and palette is None:
+    if get_measure(kind).per_class and palette is None:
         raise Pix2PixHubError(f"task {task_obj.name} needs a palette for its {kind!r} evaluation")
 
     pipe = None if real else Pix2PixPipeline.from_pretrained(model, batch_size=batch_size, backend=backend)
     fcn = None
-    if kind == "fcn" and segmenter is None and not default_segmenter_dir(palette).is_dir():
+    if get_measure(kind).needs_segmenter and segmenter is None and not default_segmenter_dir(palette).is_dir():
         warnings.warn(
             f"no bundled FCN-score segmenter for the {palette.name!r} palette ({default_segmenter_dir(palette)}); "
             "scoring the image metrics only. Train one with train/train_segmenter.py and pass --segmenter.",
             stacklevel=2,
         )
         kind = "image"
-    elif kind == "fcn":
+    elif get_measure(kind).needs_segmenter:
         fcn = FCNScore(load_segmenter(palette, segmenter))
     image_scores = ImageScores()
-    label_scores = LabelScores(palette.num_classes) if kind == "labels" else None
+    label_scores = LabelScores(palette.num_classes) if get_measure(kind).decodes_outputs else None
     if save_images is not None:
         Path(save_images).mkdir(parents=True, exist_ok=True)
 
@@ -186,7 +187,7 @@ def evaluate(
             bar.update(len(names))
     seconds = time.perf_counter() - started
 
-    if palette is not None and kind != "image":
+    if palette is not None and get_measure(kind).per_class:
         check_label_fit(palette, kind, input_off, output_off, direction)
     metrics: dict[str, Any] = {
         "model": "real targets" if real else str(model),
@@ -223,20 +224,21 @@ def check_label_fit(
     `input_off` and `output_off` are the off-palette fractions of the inputs and outputs (see `label_fit`).
     """
     limit = palette.max_off_fraction
-    if kind == "fcn" and input_off and np.mean(input_off) > limit:
+    measure = get_measure(kind)
+    if measure.needs_segmenter and input_off and np.mean(input_off) > limit:
         raise Pix2PixHubError(
             f"the inputs (direction {direction}) are not {palette.name!r} label maps: on average "
             f"{np.mean(input_off):.1%} of their pixels are off the palette (label maps: under {limit:.0%}). "
             "A labels -> photo task takes label maps as input; check --direction and the dataset."
         )
-    if kind == "fcn" and output_off and np.mean(output_off) <= limit:
+    if measure.needs_segmenter and output_off and np.mean(output_off) <= limit:
         warnings.warn(
             f"the outputs look like {palette.name!r} label maps (on average only {np.mean(output_off):.1%} of their "
             "pixels are off the palette), not photos: does the model translate photo -> labels?",
             OffPaletteWarning,
             stacklevel=3,
         )
-    if kind == "labels" and output_off and np.mean(output_off) > limit:
+    if measure.decodes_outputs and output_off and np.mean(output_off) > limit:
         warnings.warn(
             f"the outputs are not {palette.name!r} label maps: on average {np.mean(output_off):.1%} of their pixels "
             f"are off the palette (real label maps: under {limit:.0%}). Does the model translate in the other "

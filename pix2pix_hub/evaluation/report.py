@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..measures import get_measure
 from ..paper_results import score_rows
 
 
@@ -27,12 +28,6 @@ class ImageRecord:
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "index.html"
 
-SCORE_KEYS = {
-    "fcn": ("fcn_pixel_accuracy", "fcn_class_accuracy", "fcn_class_iou"),
-    "labels": ("pixel_accuracy", "class_accuracy", "class_iou"),
-}
-#: per-image score that ranks the worst and best cases, and whether higher is better
-RANKING = {"fcn": ("fcn_pixel_accuracy", True), "labels": ("pixel_accuracy", True), "image": ("l1", False)}
 FIRST_ROWS = 8
 EXTREME_ROWS = 4
 
@@ -84,10 +79,10 @@ def render_report(metrics: dict[str, Any], per_class: dict[str, Any] | None, rec
         *(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in metrics.items()),
         "</table>",
     ]
-    if kind in SCORE_KEYS:
-        keys = SCORE_KEYS[kind]
-        rows = [("this run", *(metrics[k] for k in keys))] + score_rows(metrics.get("task") or "")
-        heading = "FCN-score" if kind == "fcn" else "Label accuracy"
+    measure = get_measure(kind)
+    if measure.per_class:
+        rows = [("this run", *(metrics[k] for k in measure.keys))] + score_rows(metrics.get("task") or "")
+        heading = measure.title[:1].upper() + measure.title[1:]
         parts.append(
             f"<h2>{heading} next to the paper</h2><table><tr><th></th><th>per-pixel acc.</th><th>per-class acc."
             "</th><th>class IoU</th></tr>"
@@ -97,7 +92,7 @@ def render_report(metrics: dict[str, Any], per_class: dict[str, Any] | None, rec
             )
             + "</table>"
         )
-        if kind == "fcn":
+        if measure.needs_segmenter:
             parts.append(
                 "<p>The FCN-score here uses this project's small segmenter, not the paper's FCN-8s: compare runs "
                 "with each other and with the real photos' score (<code>--real</code>), not with the paper's "
@@ -110,7 +105,7 @@ def render_report(metrics: dict[str, Any], per_class: dict[str, Any] | None, rec
             for name, acc, iou in zip(per_class["classes"], per_class["accuracy"], per_class["iou"], strict=True)
         ]
         parts.append("</table>")
-    key, higher_is_better = RANKING.get(kind, RANKING["image"])
+    key, higher_is_better = get_measure(kind).ranking
     scored = [r for r in records if not math.isnan(r.scores[key])]  # an all-void label map has no accuracy
     ranked = sorted(scored, key=lambda r: r.scores[key], reverse=higher_is_better)
     parts.append(_pairs_table(f"First {min(FIRST_ROWS, len(records))} pairs", records[:FIRST_ROWS]))

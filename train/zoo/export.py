@@ -23,7 +23,7 @@ from pix2pix_hub.card_files import MODEL_CARDS_DIR, card_template
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.evaluation import evaluate
 from pix2pix_hub.evaluation.metrics import METRIC_DESCRIPTIONS
-from pix2pix_hub.evaluation.report import SCORE_KEYS
+from pix2pix_hub.measures import get_measure
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.paired_datasets import DATASETS, NON_COMMERCIAL_LICENSE, eval_split_of, is_non_commercial
 from pix2pix_hub.paper_results import (
@@ -56,7 +56,8 @@ NOT_INSPECTED = "Not yet inspected by a person; see the samples below."
 def paper_measure(task: Task, run_dir: Path, max_samples: int) -> dict[str, float]:
     """The paper's measure for the task (FCN-score, label accuracy) by `pix2pix_hub.evaluation`, on the same held-out
     pairs; empty when the task has none or it cannot be computed yet (e.g. no bundled segmenter)."""
-    if task.evaluation not in SCORE_KEYS:
+    keys = get_measure(task.evaluation).keys
+    if not keys:
         return {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -65,10 +66,10 @@ def paper_measure(task: Task, run_dir: Path, max_samples: int) -> dict[str, floa
         except Pix2PixHubError as exc:
             print(f"{task.name}: the paper's measure could not be computed: {exc}")
             return {}
-        measure = {key: float(result[key]) for key in SCORE_KEYS[task.evaluation] if key in result}
-        if measure and task.evaluation == "fcn":  # the segmenter's score on the real photos: the ceiling
+        measure = {key: float(result[key]) for key in keys if key in result}
+        if measure and get_measure(task.evaluation).needs_segmenter:  # the segmenter on the real photos: the ceiling
             real = evaluate(task.datasets[0], task=task.name, real=True, max_images=max_samples, progress=False)
-            measure.update({f"real_{key}": float(real[key]) for key in SCORE_KEYS["fcn"]})
+            measure.update({f"real_{key}": float(real[key]) for key in keys})
     return measure
 
 
@@ -125,32 +126,22 @@ def gap_text(measure: dict[str, float], paper_has_figure: bool, reached: bool) -
 
 def measured_text(task: Task, measure: dict[str, float], pairs: int) -> str:
     """This model's own score by the paper's measure, or what is not computed yet."""
+    paper_measure = get_measure(task.evaluation)
     if not measure:
-        pending = {
-            "fcn": "The paper's FCN-score (a segmenter run on the outputs) is not computed for this card yet. ",
-            "labels": "The paper's label accuracy (per-pixel, per-class, IoU after palette decoding) is not computed "
-            "for this card yet. ",
-        }
-        return pending.get(task.evaluation, "")
-    prefix = "fcn_" if task.evaluation == "fcn" else ""
-    values = describe_scores([measure[key] for key in SCORE_KEYS[task.evaluation]])
-    if f"real_{prefix}pixel_accuracy" in measure:
+        return paper_measure.not_computed
+    values = describe_scores([measure[key] for key in paper_measure.keys])
+    if all(f"real_{key}" in measure for key in paper_measure.keys):
         ceiling = ground_truth_scores(task.palette)
         values += (
-            f" (the same segmenter on the real photos: {format_values([measure[f'real_{k}'] for k in SCORE_KEYS['fcn']])}"
+            f" (the same segmenter on the real photos: {format_values([measure[f'real_{k}'] for k in paper_measure.keys])}"
             "; the model's scores are relative to these"
             + (
                 f", as the paper's are to its {format_values(ceiling)})"
                 if ceiling
-                else "; the paper has no FCN-score for this dataset)"
+                else f"; the paper has no {paper_measure.title} for this dataset)"
             )
         )
-    what = (
-        "FCN-score (the project's segmenter standing in for the paper's FCN-8s)"
-        if task.evaluation == "fcn"
-        else "label accuracy (outputs decoded to the nearest palette colour)"
-    )
-    return f"**This model's {what}**, first {pairs} `{eval_split_of(task.datasets[0])}` pairs: {values}. "
+    return f"**This model's {paper_measure.card_title}**, first {pairs} `{eval_split_of(task.datasets[0])}` pairs: {values}. "
 
 
 def portable(text: str, task: Task) -> str:
