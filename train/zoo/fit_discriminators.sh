@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Give each zoo model a discriminator that matches its generator, for models whose own D was not kept (the v2 zoo):
 # D alone trains for STEPS steps (train.py --freeze_generator) against the frozen zoo generator, with the zoo
-# recipe's D (train_task.sh: 70x70 PatchGAN, ndf 16, lsgan), then ships in fp16 in model_zoo/TASK/discriminator/,
+# task's v2 recipe's D (pix2pix_hub/recipes.py: 70x70 PatchGAN, ndf 16, lsgan), then ships in fp16 in model_zoo/TASK/discriminator/,
 # so that `train.py --init_from model_zoo/TASK` continues training from the shipped state.
 #
 #   nohup train/zoo/fit_discriminators.sh > runs/fit_discriminators.log 2>&1 &   # every zoo task lacking one
@@ -21,7 +21,7 @@ for task in "${TASKS[@]}"; do
     continue
   fi
   echo "$(date -u +%FT%TZ) $task: fitting a discriminator for $STEPS steps"
-  RUNS_DIR=$RUNS_DIR STEPS=$STEPS EXPORT=no EXTRA_ARGS="--init_from=model_zoo/$task --freeze_generator" \
+  RECIPE=$task:v2 RUNS_DIR=$RUNS_DIR STEPS=$STEPS EXPORT=no EXTRA_ARGS="--init_from=model_zoo/$task --freeze_generator" \
     train/zoo/train_task.sh "$task" || { echo "$task: failed, see $RUNS_DIR/$task/log.txt"; continue; }
   "$PYTHON" - "$RUNS_DIR/$task" "model_zoo/$task" "$STEPS" <<'PY'
 import sys
