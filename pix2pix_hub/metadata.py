@@ -4,9 +4,13 @@ LIBRARY_NAME = "pix2pix_hub"
 HUB_NAMESPACE = "pix2pix-hub"
 LICENSE = "mit"
 REPO_URL = "https://github.com/pix2pix-hub/pix2pix_hub"
-PAPER_URL = "https://arxiv.org/abs/1611.07004"
+ARXIV_ID = "1611.07004"
+PAPER_URL = f"https://arxiv.org/abs/{ARXIV_ID}"
 REFERENCE_URL = "https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix"
-HUB_TAGS = ["pix2pix", "image-to-image", "gan", "conditional-gan", "pytorch"]
+#: every model card's tags; `arxiv:<id>` links the model to the paper's page on the Hub
+HUB_TAGS = ["pix2pix", "image-to-image", "gan", "conditional-gan", "pytorch", f"arxiv:{ARXIV_ID}"]
+#: the title of the Hub collection `pix2pix-hub zoo collection` builds of the zoo's models and Space
+COLLECTION_TITLE = "pix2pix model zoo"
 PIPELINE_TAG = "image-to-image"
 
 CITATION = """@inproceedings{isola2017image,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .metadata import HUB_NAMESPACE
+
 
 @dataclass(frozen=True)
 class PairedDataset:
@@ -31,6 +33,12 @@ class PairedDataset:
     eval_split: str = "val"
     #: whether its terms forbid commercial use (a model trained on it carries `NON_COMMERCIAL_LICENSE`)
     non_commercial: bool = False
+
+    @property
+    def hub_id(self) -> str:
+        """The Hub dataset repo of this data in the project's namespace (`pix2pix-hub prepare-dataset NAME` makes
+        it); model cards name it under `datasets:`."""
+        return f"{HUB_NAMESPACE}/{self.name}"
 
     @property
     def photo_direction(self) -> str:

@@ -23,6 +23,7 @@ from .evaluation.metrics import METRIC_DISPLAY, PER_IMAGE_METRICS, ImageScores, 
 from .images import pil_to_tensor, tensor_to_pil
 from .input_kinds import eval_input, get_input_kind
 from .measures import get_measure
+from .metadata import ARXIV_ID, COLLECTION_TITLE
 from .models import Pix2PixGenerator
 from .models.hub_model import DISCRIMINATOR_SUBFOLDER
 from .paired_datasets import eval_split_of
@@ -42,6 +43,8 @@ ZOO_FILES = (
 ZOO_BUDGET_BYTES = 80 * 1024 * 1024
 #: the discriminators shipped beside the generators (for --init_from), all together, outside the generators' budget
 DISCRIMINATORS_BUDGET_BYTES = 6 * 1024 * 1024
+#: the collection's description on the Hub
+TASKS_SUMMARY = "pix2pix (Isola et al., CVPR 2017) generators for every task of the paper with data, by pix2pix_hub"
 #: the zoo's evaluation resolution: the paper's 256x256, the size the Space serves
 EVAL_SIZE = 256
 #: held-out pairs per dataset that the zoo's metrics are measured on (the first ones of the eval split)
@@ -199,6 +202,31 @@ def push_zoo(
         )
         urls[task.name] = f"{api.endpoint}/{repo_id}"
     return urls
+
+
+def push_collection(
+    namespace: str,
+    tasks: list[str] | None = None,
+    space_id: str | None = None,
+    private: bool = False,
+    token: str | None = None,
+) -> str:
+    """Build (or update) the Hub collection of the zoo in `namespace`: the paper, each zoo model (`<namespace>/<task>`,
+    noted with its task's description) and, given `space_id`, the Space; items already there are kept. Returns its
+    URL."""
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
+    collection = api.create_collection(
+        COLLECTION_TITLE, namespace=namespace, description=TASKS_SUMMARY, private=private, exists_ok=True
+    )
+    items = [("paper", ARXIV_ID, "Isola et al., CVPR 2017")]
+    items += [("model", f"{namespace}/{task.name}", task.description) for task in selected]
+    items += [("space", space_id, "every task of the paper, drawn in the browser")] if space_id else []
+    for kind, item_id, note in items:
+        collection = api.add_collection_item(collection.slug, item_id, kind, note=note, exists_ok=True)
+    return collection.url
 
 
 def read_metrics(task: Task | str, folder: str | os.PathLike | None = None) -> dict | None:

@@ -26,7 +26,44 @@ class HubState:
 
     def __init__(self) -> None:
         self.repos: dict[tuple[str, str], list[tuple[str, dict[str, bytes]]]] = {}
+        #: collection slug -> the collection as the Hub API returns it
+        self.collections: dict[str, dict] = {}
         self.lock = threading.Lock()
+
+    def create_collection(self, payload: dict) -> tuple[int, dict]:
+        """(status, collection): 409 with the existing one when the namespace has a collection of that title."""
+        with self.lock:
+            for collection in self.collections.values():
+                if collection["owner"]["name"] == payload["namespace"] and collection["title"] == payload["title"]:
+                    return 409, collection
+            slug = f"{payload['namespace']}/{payload['title'].lower().replace(' ', '-')}-{len(self.collections):024x}"
+            self.collections[slug] = {
+                "slug": slug,
+                "title": payload["title"],
+                "description": payload.get("description"),
+                "owner": {"name": payload["namespace"]},
+                "items": [],
+                "lastUpdated": "2026-01-01T00:00:00.000Z",
+                "position": 0,
+                "private": payload.get("private", False),
+                "theme": "default",
+                "upvotes": 0,
+            }
+            return 200, self.collections[slug]
+
+    def add_collection_item(self, slug: str, payload: dict) -> tuple[int, dict | None]:
+        """(status, collection): 404 for an unknown collection, 409 when the item is in it already."""
+        with self.lock:
+            collection = self.collections.get(slug)
+            if collection is None:
+                return 404, None
+            item = payload["item"]
+            if any(i["id"] == item["id"] and i["type"] == item["type"] for i in collection["items"]):
+                return 409, collection
+            position = len(collection["items"])
+            note = {"text": payload["note"]} if payload.get("note") else None
+            collection["items"].append({"_id": f"{position:024x}", **item, "position": position, "note": note})
+            return 200, collection
 
     def create(self, repo_type: str, repo_id: str) -> bool:
         with self.lock:
@@ -124,6 +161,14 @@ def _make_handler(state: HubState, base_url: str) -> type[BaseHTTPRequestHandler
                 prefix = "" if repo_type == "model" else f"{repo_type}s/"
                 status = 200 if created else 409
                 return self._json(status, {"url": f"{base_url}/{prefix}{repo_id}", "name": repo_id})
+            if path == "/api/collections":
+                return self._json(*state.create_collection(json.loads(self._body())))
+            match = re.fullmatch(r"/api/collections/(.+)/items", path)
+            if match:
+                status, collection = state.add_collection_item(unquote(match[1]), json.loads(self._body()))
+                if collection is None:
+                    return self._error(404, "NotFound", f"no collection {match[1]}")
+                return self._json(status, collection)
             match = re.fullmatch(r"/api/(models|datasets|spaces)/(.+)/(preupload|commit)/([^/]+)", path)
             if not match:
                 return self._error(404, "EntryNotFound", f"no route POST {path}")
@@ -146,6 +191,11 @@ def _make_handler(state: HubState, base_url: str) -> type[BaseHTTPRequestHandler
 
         def do_GET(self) -> None:  # noqa: N802
             path = urlparse(self.path).path
+            if path.startswith("/api/collections/"):
+                collection = state.collections.get(unquote(path.removeprefix("/api/collections/")))
+                if collection is None:
+                    return self._error(404, "NotFound", f"no route GET {path}")
+                return self._json(200, collection)
             match = re.fullmatch(r"/api/(models|datasets|spaces)/(.+?)(?:/revision/([^/]+))?", path)
             if match:
                 return self._repo_info(_TYPES[match[1]], unquote(match[2]), match[3] and unquote(match[3]))

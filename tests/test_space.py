@@ -17,7 +17,7 @@ import torch
 from conftest import REPO_ROOT, run_python
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from huggingface_hub import constants
+from huggingface_hub import constants, metadata_load
 from PIL import Image
 
 from pix2pix_hub import TASKS, Pix2PixGenerator, Pix2PixPipeline, get_task
@@ -41,7 +41,7 @@ from pix2pix_hub.space.app import (
 )
 from pix2pix_hub.space.models import ModelStore
 from pix2pix_hub.space.outputs import OutputCache, save_png
-from pix2pix_hub.zoo import card_facts, card_summary, write_card_facts
+from pix2pix_hub.zoo import FACTS_FILE, card_facts, card_summary, write_card_facts
 
 TASKS_WITH_DATA = [t for t in TASKS.values() if t.has_data]
 #: a size that is neither square nor a multiple of the tiny U-Net's 32, so padding and cropping back are exercised
@@ -450,5 +450,10 @@ def test_space_folder_lists_every_task_model():
     assert re.search(r"^sdk: gradio$", front_matter, re.M) and re.search(r"^app_file: app.py$", front_matter, re.M)
     for task in TASKS.values():
         assert f"  - {task.hub_repo_id}\n" in front_matter
+    metadata = metadata_load(REPO_ROOT / "spaces" / "README.md")  # huggingface_hub's own parsing
+    preloaded = [entry.split()[0] for entry in metadata["preload_from_hub"]]
+    assert preloaded == [task.hub_repo_id for task in TASKS.values() if task.has_data]
+    assert all(FACTS_FILE in entry for entry in metadata["preload_from_hub"])  # the model panel's facts, too
+    assert "arxiv:1611.07004" in metadata["tags"]
     assert (REPO_ROOT / "spaces" / "app.py").is_file()
     assert f"pix2pix_hub @ git+{REPO_URL}" in (REPO_ROOT / "spaces" / "requirements.txt").read_text()

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO_ROOT, run_python
+from huggingface_hub import ModelCard
 from PIL import Image
 from safetensors import safe_open
 
@@ -22,6 +23,7 @@ from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_scene
 from pix2pix_hub.images import tensor_to_pil
 from pix2pix_hub.input_kinds import INPUT_KINDS, draw_input, get_input_kind, pair_maker_for
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
+from pix2pix_hub.paired_datasets import DATASETS
 from pix2pix_hub.pipeline import Pix2PixPipeline
 from pix2pix_hub.tasks import TASKS
 from pix2pix_hub.zoo import (
@@ -135,6 +137,36 @@ print(json.dumps({{"same": same, "card_names_task": "{name}" in card, "metrics":
     assert result["same"] and result["d"]["in_channels"] == 6  # the discriminator is pushed with the model
     assert result["card_names_task"]
     assert result["metrics"] == json.loads((TASKS[name].zoo_dir / "metrics.json").read_text())["all"]
+
+
+def test_zoo_collection_lists_the_paper_every_model_and_the_space_once(hub_env):
+    command = [sys.executable, "-m", "pix2pix_hub", "zoo", "collection", "--namespace", "zoo-test"]
+    command += ["--tasks", *ZOO[:2], "--space", "zoo-test/pix2pix-hub"]
+    env = {**os.environ, **hub_env, "PYTHONPATH": str(REPO_ROOT)}
+    for _ in range(2):  # run twice: the same collection, no item twice
+        made = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO_ROOT)
+        assert made.returncode == 0, made.stderr[-2000:]
+    code = f"""
+import json
+from huggingface_hub import HfApi
+slug = {made.stdout.strip().rsplit("/collections/", 1)[-1]!r}
+items = [(i.item_type, i.item_id) for i in HfApi().get_collection(slug).items]
+print(json.dumps(items))
+"""
+    items = [tuple(item) for item in run_python(code, hub_env)]
+    assert items == [
+        ("paper", "1611.07004"),
+        *(("model", f"zoo-test/{t}") for t in ZOO[:2]),
+        ("space", "zoo-test/pix2pix-hub"),
+    ]
+
+
+def test_zoo_cards_carry_the_hub_metadata():
+    for name in ZOO:
+        data = ModelCard.load(TASKS[name].zoo_dir / "README.md").data
+        assert "arxiv:1611.07004" in data.tags, name
+        assert data.datasets == [DATASETS[d].hub_id for d in TASKS[name].datasets], name
+        assert data.base_model is None  # the zoo's models continue their own repo's earlier versions
 
 
 def test_readme_zoo_table_is_the_current_one_with_the_papers_measures():
@@ -256,3 +288,17 @@ def test_outputs_as_served_keep_the_inputs_known_part():
     assert np.abs(luma - np.asarray(tensor_to_pil(gray[0]).convert("L"), dtype=float)).max() <= 3
     assert (out[0, 0] - out[0, 2]).mean() > 0.2, "the output's colour (red over blue) is lost"
     assert torch.equal(served(TASKS["facades-labels2photo"], gray, colour), colour)
+
+
+def test_fine_tuned_cards_name_their_base_model_and_datasets():
+    from pix2pix_hub.training.card import base_model_of, card_datasets
+
+    assert base_model_of("model_zoo/edges2shoes", "me/my-shoes") == "pix2pix-hub/edges2shoes"
+    assert base_model_of("edges2shoes", None) == "pix2pix-hub/edges2shoes"
+    assert base_model_of("someone/bags", "me/x") == "someone/bags"
+    assert base_model_of("model_zoo/edges2shoes", "pix2pix-hub/edges2shoes") is None  # continues its own model
+    assert base_model_of(None, "me/x") is None and base_model_of(str(REPO_ROOT), "me/x") is None  # a local folder
+    task_run = {"task": "sketch2photo", "arguments": {"dataset": None}}
+    assert card_datasets(task_run) == ["pix2pix-hub/edges2shoes", "pix2pix-hub/edges2handbags"]
+    assert card_datasets({"task": None, "arguments": {"dataset": "user/pairs"}}) == ["user/pairs"]
+    assert card_datasets({"task": None, "arguments": {"dataset": str(REPO_ROOT)}}) == []

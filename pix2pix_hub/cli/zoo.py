@@ -1,4 +1,5 @@
-"""`pix2pix-hub zoo`: list the bundled models (model_zoo/) and push them all to a Hub namespace."""
+"""`pix2pix-hub zoo`: list the bundled models (model_zoo/), push them all to a Hub namespace, and build their Hub
+collection."""
 
 from __future__ import annotations
 
@@ -20,6 +21,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     push.add_argument("--private", action="store_true", help="Create the repos as private.")
     push.add_argument("--token", help="Hub token (default: the logged-in one or $HF_TOKEN).")
     push.set_defaults(func=run_push)
+    collection = actions.add_parser(
+        "collection", help="build the Hub collection of the zoo: the paper, every <namespace>/<task> model, the Space"
+    )
+    collection.add_argument(
+        "--namespace", default=HUB_NAMESPACE, help=f"Hub user or organisation (default {HUB_NAMESPACE})."
+    )
+    collection.add_argument(
+        "--tasks", nargs="+", choices=sorted(TASKS), help="Only these tasks' models (default: all)."
+    )
+    collection.add_argument(
+        "--space", help="The Space's repo id, added to the collection (e.g. pix2pix-hub/pix2pix-hub)."
+    )
+    collection.add_argument("--private", action="store_true", help="Create the collection as private.")
+    collection.add_argument("--token", help="Hub token (default: the logged-in one or $HF_TOKEN).")
+    collection.set_defaults(func=run_collection)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -37,6 +53,13 @@ def run_list(args: argparse.Namespace) -> int:
         scores = "  ".join(f"{name} {value}" for name, value in headline_metrics(metrics))
         print(f"{task.name:26} {(task.zoo_dir / WEIGHTS_FILE).stat().st_size / 2**20:5.1f} MiB  {scores}")
     print(f"total {zoo_size_bytes() / 2**20:.1f} MiB")
+    return 0
+
+
+def run_collection(args: argparse.Namespace) -> int:
+    from ..zoo import push_collection
+
+    print(push_collection(args.namespace, args.tasks, args.space, private=args.private, token=args.token))
     return 0
 
 

@@ -22,8 +22,9 @@ from ..images import image_grid
 from ..input_kinds import draw_input
 from ..metadata import LICENSE, REPO_URL
 from ..models import PatchGANDiscriminator, Pix2PixGenerator
+from ..paired_datasets import DATASETS
 from ..pipeline import Pix2PixPipeline
-from ..tasks import Task, get_task
+from ..tasks import TASKS, Task, get_task
 from .schedule import format_epochs
 
 SAMPLES_FILE = "samples.png"
@@ -205,6 +206,8 @@ def generator_card(
         pipeline_task=pipeline_task,
         extra_sections=zoo_sections + training_section(facts, omit_empty_validation=bool(zoo_sections)),
     )
+    card.data.datasets = card_datasets(facts) or None
+    card.data.base_model = base_model_of(facts["arguments"].get("init_from"), repo_id)
     metrics = facts.get("metrics")
     if metrics:
         dataset_name = Path(str(facts["dataset"])).name
@@ -222,6 +225,37 @@ def generator_card(
             if name in metrics
         ]
     return card
+
+
+def card_datasets(facts: dict[str, Any]) -> list[str]:
+    """The Hub datasets a run trained on, for the card's `datasets:`: the task's own datasets (their project repos,
+    `PairedDataset.hub_id`) when it read them, a registry dataset by name, or a Hub dataset id; none for a local
+    folder the Hub does not know."""
+    dataset = facts["arguments"].get("dataset")
+    if dataset is None and facts["task"]:
+        return [DATASETS[name].hub_id for name in get_task(facts["task"]).datasets if name in DATASETS]
+    if dataset in DATASETS:
+        return [DATASETS[dataset].hub_id]
+    if dataset and "/" in str(dataset) and not os.path.exists(str(dataset)):
+        return [str(dataset)]
+    return []
+
+
+def base_model_of(init_from: str | None, repo_id: str | None) -> str | None:
+    """The Hub model a fine-tuned run started from (`--init_from` a zoo task, `model_zoo/<task>` or a Hub repo id),
+    for the card's `base_model:`; None for a fresh start, a local folder, or a continuation of the same repo's model
+    (the zoo's v3 models continue their own v2)."""
+    if not init_from:
+        return None
+    path = Path(init_from)
+    name = path.name if path.parent.name == "model_zoo" else init_from
+    if name in TASKS:
+        base = TASKS[name].hub_repo_id
+    elif "/" in init_from and not path.exists():
+        base = init_from
+    else:
+        return None
+    return None if base == repo_id else base
 
 
 def write_model_cards(
