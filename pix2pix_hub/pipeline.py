@@ -95,6 +95,14 @@ class Pix2PixPipeline:
         batch_size: int = DEFAULT_BATCH_SIZE,
         backend: str = "auto",
     ):
+        """
+        Args:
+            generator: the `Pix2PixGenerator` to run (put in eval mode and channels_last on `device`).
+            device: "cpu", "cuda", ... (default: CUDA where available, else the CPU).
+            precision: "auto" (bf16 where the device runs it natively), "fp32" or "bf16".
+            batch_size: same-size inputs per forward pass.
+            backend: "auto", "torch", "openvino" or "onnxruntime" (`pix2pix_hub.backends`; the last two on CPU).
+        """
         if precision not in ("auto", "fp32", "bf16"):
             raise Pix2PixHubError(f"precision must be auto, fp32 or bf16, got {precision!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -114,7 +122,13 @@ class Pix2PixPipeline:
 
     @classmethod
     def from_pretrained(cls, model: str | os.PathLike, **kwargs: Any) -> Pix2PixPipeline:
-        """Load from a task name (its zoo folder or Hub repo), a model folder or a Hub repo id."""
+        """Load from a task name (its zoo folder or Hub repo), a model folder or a Hub repo id.
+
+        Args:
+            model: e.g. "edges2shoes", "model_zoo/edges2shoes", "runs/my-run" or "user/repo".
+            kwargs: `revision`, `cache_dir`, `token` and `local_files_only` go to the Hub download; the rest
+                (`device`, `precision`, `batch_size`, `backend`) to the pipeline.
+        """
         hub_kwargs = {k: kwargs.pop(k) for k in ("revision", "cache_dir", "token", "local_files_only") if k in kwargs}
         return cls(Pix2PixGenerator.from_pretrained(str(model), **hub_kwargs), **kwargs)
 
@@ -227,8 +241,17 @@ class Pix2PixPipeline:
     ) -> list[Path]:
         """Translate files and folders of images into `output_dir` as PNG (same stem), or one image into the file
         `output_dir` names (`out.png`, `out.jpg`), batch by batch; never over an input or another output
-        (`outputs.plan_outputs`). Unreadable files are reported and skipped; returns the
-        paths written."""
+        (`outputs.plan_outputs`). Unreadable files are reported and skipped.
+
+        Args:
+            inputs: image files and folders of images.
+            output_dir: the folder to write into, or one image file's name for a single input.
+            mode, seed, batch_size: as for `__call__`.
+            progress: show a progress bar.
+
+        Returns:
+            The paths written.
+        """
         files = expand_inputs(inputs)
         targets = plan_outputs(files, output_dir)
         written: list[Path] = []
