@@ -30,13 +30,12 @@ class TaskSource:
     direction: str
 
 
-def task_sources(task: Task) -> list[TaskSource]:
+def task_sources(task: Task, direction: str | None = None) -> list[TaskSource]:
     """The task's datasets with their reading direction: the photo half as target where inputs are made from
-    photos, the task's direction otherwise."""
+    photos, else `direction` (e.g. train.py's --direction) or the task's."""
     from_photos = get_input_kind(task.input_kind).from_photos
-    return [
-        TaskSource(name, DATASETS[name].photo_direction if from_photos else task.direction) for name in task.datasets
-    ]
+    stored = direction or task.direction
+    return [TaskSource(name, DATASETS[name].photo_direction if from_photos else stored) for name in task.datasets]
 
 
 def describe_sources(task: Task) -> str:
@@ -91,9 +90,11 @@ def load_task_pairs(
     *,
     transform: Callable[[Image.Image, Image.Image], dict[str, Any]] | None = None,
     skip_bad: bool = False,
+    direction: str | None = None,
 ) -> TaskPairs:
     """The task's pairs of `split` ("train", or "eval": each dataset's evaluation split with the task's
-    deterministic evaluation inputs), from every dataset it names."""
+    deterministic evaluation inputs), from every dataset it names, stored pairs read in `direction` (default the
+    task's)."""
     parts = {
         source.dataset: load_paired_dataset(
             find_dataset_dir(source.dataset),
@@ -101,7 +102,7 @@ def load_task_pairs(
             direction=source.direction,
             skip_bad=skip_bad,
         )
-        for source in task_sources(task)
+        for source in task_sources(task, direction)
     }
     derive = (lambda inp, target, index: eval_input(task, inp, target, index)) if split == "eval" else None
     return TaskPairs(parts, derive=derive, transform=transform)

@@ -185,3 +185,14 @@ def test_every_recipe_names_a_registry_task_and_train_py_options():
     options = set(train_defaults("facades-labels2photo"))
     for recipe in RECIPES.values():
         assert recipe.task in TASKS and set(recipe.arguments) <= options, recipe.name
+
+
+def test_task_sources_read_photos_as_targets_and_follow_a_given_direction():
+    from pix2pix_hub.paired_datasets import DATASETS
+    from pix2pix_hub.task_data import task_sources
+
+    # inputs made from photos: every dataset read with its photo half as the target, whatever --direction says
+    for source in task_sources(TASKS["inpainting"], "AtoB"):
+        assert source.direction == DATASETS[source.dataset].photo_direction
+    assert [s.direction for s in task_sources(TASKS["maps-map2aerial"])] == ["BtoA"]
+    assert [s.direction for s in task_sources(TASKS["maps-map2aerial"], "AtoB")] == ["AtoB"]  # --direction flips it

@@ -85,7 +85,7 @@ def resolve_data(args: argparse.Namespace) -> tuple[Task | None, str | None, str
             raise Pix2PixHubError(f"task {task.name!r} has no dataset here: {task.note} Pass --dataset.")
         for name in task.datasets:
             find_dataset_dir(name)  # a missing dataset fails here, with where it was looked for
-        return task, None, task.direction
+        return task, None, args.direction or task.direction
     direction = args.direction or (task.direction if task else "AtoB")
     return task, str(resolve_dataset_source(dataset)), direction
 
@@ -221,7 +221,7 @@ def load_data(
     validation split and its pairs (None when there is no validation)."""
     load_kwargs = {"direction": direction, "column_a": args.column_a, "column_b": args.column_b}
     if dataset is None:
-        pairs = load_task_pairs(task, args.train_split, skip_bad=True)
+        pairs = load_task_pairs(task, args.train_split, skip_bad=True, direction=direction)
     else:
         pairs = load_paired_dataset(dataset, args.train_split, source_b=args.dataset_b, skip_bad=True, **load_kwargs)
     jitter = PairedTransform(args.load_size, args.crop_size, flip=not args.no_flip)
@@ -244,7 +244,7 @@ def load_data(
     if validation_split is not None:
         evaluation = PairedTransform(args.load_size, args.crop_size, train=False)
         if dataset is None:
-            validation_data = load_task_pairs(task, validation_split, transform=evaluation)
+            validation_data = load_task_pairs(task, validation_split, transform=evaluation, direction=direction)
         else:
             validation_data = load_paired_dataset(dataset, validation_split, transform=evaluation, **load_kwargs)
         if args.max_validation_samples:
