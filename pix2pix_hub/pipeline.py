@@ -11,7 +11,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from diffusers.utils import BaseOutput
 from tqdm.auto import tqdm
 
 from .backends import Choice, check_backend, resolve_runner, torch_runner
@@ -56,11 +55,16 @@ def paper_mode(model: torch.nn.Module, seed: int | None) -> Iterator[None]:
 
 
 @dataclass
-class Pix2PixPipelineOutput(BaseOutput):
-    """What `Pix2PixPipeline` returns, as diffusers' pipelines do: `images`, one output per input, in input order
-    (PIL images, uint8 arrays or tensors, as `output_type` asked)."""
+class Pix2PixPipelineOutput:
+    """What `Pix2PixPipeline` returns, shaped like diffusers' `ImagePipelineOutput`: `images`, one output per input,
+    in input order (PIL images, uint8 arrays or tensors, as `output_type` asked). Not diffusers' `BaseOutput`
+    itself: importing diffusers costs 1.5 s, which every `pix2pix-hub translate` would pay."""
 
     images: list[Any]
+
+    def to_tuple(self) -> tuple[list[Any]]:
+        """`(images,)`, as `return_dict=False` gives."""
+        return (self.images,)
 
     @property
     def image(self) -> Any:
@@ -199,7 +203,8 @@ class Pix2PixPipeline:
             tensors = [self.preprocess(item) for item in items]
             outputs = self._translate_tensors(tensors, mode, seed, batch_size or self.batch_size, len(items))
             converted = [self._postprocess(out, output_type) for out in outputs]
-        return Pix2PixPipelineOutput(images=converted) if return_dict else (converted,)
+        output = Pix2PixPipelineOutput(images=converted)
+        return output if return_dict else output.to_tuple()
 
     def _translate_tensors(
         self, tensors: list[torch.Tensor], mode: str, seed: int | None, batch_size: int, job_images: int

@@ -7,17 +7,16 @@ timm's registered configs. This module is the one home of every recipe value.
 
 A recipe holds what a run learns (network, objective, length, batch, EMA, augmentation); the task registry says
 which data it reads (`pix2pix_hub.task_data`). `train/zoo/*.sh`, `train/zoo/export.py`, the cards and the tests read
-recipes here. `v2` is the zoo v2 recipe (docs/zoo.md: quality per CPU-hour), `v3` continues a shipped v2 model with
-ADA DiffAugment (zoo v3); a task's newest version is the one its zoo model ships.
+recipes here. `v2` is the zoo v2 recipe (docs/zoo.md: quality per CPU-hour), trained from scratch; `v3` continues the
+model in `model_zoo/TASK` with ADA DiffAugment (zoo v3: it ran on the shipped v2 model, so running it again continues
+the shipped v3 model further, and it needs the zoo's weights at hand). A task's newest version is the one its zoo
+model ships.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -100,15 +99,6 @@ class Recipe:
     def name(self) -> str:
         return f"{self.task}:{self.version}"
 
-    def at_batch(self, batch_size: int) -> Recipe:
-        """The same recipe at another batch size with the same number of images seen (e.g. batch 16 on a GPU)."""
-        images = self.arguments["max_train_steps"] * self.arguments["batch_size"]
-        if images % batch_size:
-            raise Pix2PixHubError(f"{self.name}: {images} training images do not divide into batches of {batch_size}")
-        return replace(
-            self, arguments={**self.arguments, "batch_size": batch_size, "max_train_steps": images // batch_size}
-        )
-
 
 def _v2(task: str) -> Recipe:
     changes = ", ".join(f"{k} {v}" for k, v in V2_CHANGES[task].items())
@@ -131,8 +121,9 @@ RECIPES: dict[str, Recipe] = {
 
 
 def recipe_versions(task: str) -> list[str]:
-    """The versions registered for a task, oldest first."""
-    return sorted(r.version for r in RECIPES.values() if r.task == task)
+    """The versions registered for a task, oldest first (v2 before v10)."""
+    versions = [r.version for r in RECIPES.values() if r.task == task]
+    return sorted(versions, key=lambda v: (len(v), v))
 
 
 def get_recipe(name: str) -> Recipe:
@@ -150,70 +141,4 @@ def get_recipe(name: str) -> Recipe:
     return RECIPES[f"{task.name}:{version}"]
 
 
-def as_flags(arguments: Mapping[str, Any]) -> list[str]:
-    """train.py flags for option values: `--name value`, a bare `--name` for True; False and None are left out."""
-    flags = []
-    for key, value in arguments.items():
-        if value is True:
-            flags.append(f"--{key}")
-        elif value is not False and value is not None:
-            flags += [f"--{key}", str(value)]
-    return flags
-
-
-def zoo_command(recipe: Recipe, output_dir: str | Path, extra: list[str] | None = None) -> list[str]:
-    """The train.py arguments of a zoo run: the recipe, the zoo's run options, the output folder, then `extra`
-    (later flags win, so extra options override the recipe)."""
-    return ["--recipe", recipe.name, "--output_dir", str(output_dir), *as_flags(ZOO_RUN), *(extra or [])]
-
-
-def check_resumable(output_dir: str | Path, max_train_steps: int) -> None:
-    """Refuse a run folder whose checkpoint belongs to a run of another length: resuming it would restore a
-    learning-rate schedule that runs past (or stops short of) the new end."""
-    from .training import latest_checkpoint
-    from .training.checkpoints import read_checkpoint_state
-
-    checkpoint = latest_checkpoint(Path(output_dir) / "checkpoints")
-    if checkpoint is not None and read_checkpoint_state(checkpoint)["args"]["max_train_steps"] != max_train_steps:
-        raise Pix2PixHubError(
-            f"{checkpoint} belongs to a run of another length; resume it with its own length, or train this one "
-            "in a new folder (RUNS_DIR=runs/long)."
-        )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Print the train.py arguments of a zoo run, one per line (train/zoo/train_task.sh reads them)."""
-    parser = argparse.ArgumentParser(
-        description="Print the train.py arguments of a zoo recipe's run, one per line; flags after -- are added."
-    )
-    parser.add_argument("recipe", help="task or task:version")
-    parser.add_argument("--output_dir", required=True)
-    parser.add_argument("--batch_size", type=int, help="Another batch size, the same number of images seen.")
-    parser.add_argument("--max_train_steps", type=int, help="Another length at the recipe's batch size.")
-    argv = sys.argv[1:] if argv is None else argv
-    split = argv.index("--") if "--" in argv else len(argv)
-    args = parser.parse_args(argv[:split])  # after `--`: more train.py flags, overriding the recipe
-    try:
-        recipe = get_recipe(args.recipe)
-        if args.max_train_steps:  # the length at the recipe's batch size, scaled below with the batch
-            recipe = replace(recipe, arguments={**recipe.arguments, "max_train_steps": args.max_train_steps})
-        if args.batch_size:
-            recipe = recipe.at_batch(args.batch_size)
-        overrides = {
-            key: recipe.arguments[key]
-            for key in ("batch_size", "max_train_steps")
-            if recipe.arguments[key] != RECIPES[recipe.name].arguments[key]
-        }
-        check_resumable(args.output_dir, recipe.arguments["max_train_steps"])
-    except Pix2PixHubError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    extra = as_flags(overrides) + argv[split + 1 :]
-    print("\n".join(zoo_command(recipe, args.output_dir, extra)))
-    return 0
-
-
-__all__ = ["RECIPES", "RUN_OPTIONS", "ZOO_RUN", "Recipe", "as_flags", "get_recipe", "recipe_versions", "zoo_command"]
-
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = ["RECIPES", "RUN_OPTIONS", "ZOO_RUN", "Recipe", "get_recipe", "recipe_versions"]

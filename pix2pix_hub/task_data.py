@@ -79,6 +79,19 @@ class TaskPairs:
         """The rows at `indices` (as `datasets.Dataset.select`)."""
         return TaskPairs(self.parts, self.derive, self.transform, [self.indices[i] for i in indices])
 
+    def head(self, count: int) -> TaskPairs:
+        """The first `count` rows taken in turn from each dataset (not all from the first), e.g. for a short
+        validation that still covers every source."""
+        queues = [
+            [i for i in self.indices if self._starts[k] <= i < self._starts[k + 1]] for k in range(len(self._names))
+        ]
+        taken: list[int] = []
+        while len(taken) < min(count, len(self.indices)):
+            for queue in queues:
+                if queue and len(taken) < count:
+                    taken.append(queue.pop(0))
+        return TaskPairs(self.parts, self.derive, self.transform, taken)
+
     def sources(self) -> list[str]:
         """The source dataset of each row."""
         return [self._names[bisect.bisect_right(self._starts, flat) - 1] for flat in self.indices]
@@ -91,10 +104,11 @@ def load_task_pairs(
     transform: Callable[[Image.Image, Image.Image], dict[str, Any]] | None = None,
     skip_bad: bool = False,
     direction: str | None = None,
+    evaluation: bool = False,
 ) -> TaskPairs:
-    """The task's pairs of `split` ("train", or "eval": each dataset's evaluation split with the task's
-    deterministic evaluation inputs), from every dataset it names, stored pairs read in `direction` (default the
-    task's)."""
+    """The task's pairs of `split` ("eval": each dataset's evaluation split) from every dataset it names, stored
+    pairs read in `direction` (default the task's); `evaluation` (on for "eval") gives each pair the task's
+    deterministic evaluation input (grayscale, masked, sketched) instead of the training pair maker's."""
     parts = {
         source.dataset: load_paired_dataset(
             find_dataset_dir(source.dataset),
@@ -104,7 +118,9 @@ def load_task_pairs(
         )
         for source in task_sources(task, direction)
     }
-    derive = (lambda inp, target, index: eval_input(task, inp, target, index)) if split == "eval" else None
+    derive = (
+        (lambda inp, target, index: eval_input(task, inp, target, index)) if evaluation or split == "eval" else None
+    )
     return TaskPairs(parts, derive=derive, transform=transform)
 
 

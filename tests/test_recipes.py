@@ -5,7 +5,9 @@ script's commands carry every per-task setting, and the zoo's facts are read fro
 from __future__ import annotations
 
 import ast
+import json
 import shutil
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +20,10 @@ from test_training import run_env
 
 from pix2pix_hub.drawing import HOLE_COLOUR
 from pix2pix_hub.errors import Pix2PixHubError
-from pix2pix_hub.recipes import RECIPES, get_recipe
-from pix2pix_hub.recipes import main as recipes_main
+from pix2pix_hub.recipes import RECIPES, get_recipe, recipe_versions
 from pix2pix_hub.tasks import TASKS
 from pix2pix_hub.training.arguments import learned, parse_args, reproduce_line, train_defaults
+from pix2pix_hub.training.zoo_command import main as zoo_command_main
 from pix2pix_hub.zoo import FACTS_FILE, read_card_facts_file, read_model_facts, zoo_tasks
 
 SHIPPED = [task for task in zoo_tasks() if read_card_facts_file(task.zoo_dir)]
@@ -49,29 +51,49 @@ def test_recipe_flags_override_and_unknown_versions_are_refused(capsys):
         get_recipe("edge2shoes")
 
 
-def test_recipe_command_scales_batch_and_refuses_a_checkpoint_of_another_length(tmp_path, capsys):
-    assert recipes_main(["edges2handbags:v2", "--output_dir", str(tmp_path), "--batch_size", "16"]) == 0
-    command = capsys.readouterr().out.split()
-    args = parse_args(command)
+def test_zoo_command_scales_batch_and_refuses_a_folder_of_other_settings(tmp_path, capsys):
+    assert zoo_command_main(["edges2handbags:v2", "--output_dir", str(tmp_path), "--batch_size", "16"]) == 0
+    args = parse_args(capsys.readouterr().out.split())
     assert (args.batch_size, args.max_train_steps, args.num_threads) == (16, 2500, 1)  # the same 40,000 images
+    assert zoo_command_main(["edges2handbags:v2", "--output_dir", str(tmp_path), "--batch_size", "16",
+                             "--max_train_steps", "2"]) == 0  # fmt: skip
+    assert parse_args(capsys.readouterr().out.split()).max_train_steps == 1  # 4 images: one step of 16, not zero
+    assert zoo_command_main(["edges2handbags:v2", "--task", "day2night", "--output_dir", str(tmp_path)]) == 0
+    assert parse_args(capsys.readouterr().out.split()).task == "day2night"  # the recipe on another task
     checkpoint = tmp_path / "checkpoints" / "checkpoint-250"
     checkpoint.mkdir(parents=True)
-    (checkpoint / "training_state.json").write_text('{"global_step": 250, "args": {"max_train_steps": 6000}}')
-    assert recipes_main(["edges2handbags:v2", "--output_dir", str(tmp_path)]) == 2
-    assert "belongs to a run of another length" in capsys.readouterr().err
+    saved = {**vars(parse_args(["--recipe", "edges2handbags:v2"])), "lambda_l1": 25.0}
+    (checkpoint / "training_state.json").write_text(json.dumps({"global_step": 250, "args": saved}))
+    assert zoo_command_main(["edges2handbags:v2", "--output_dir", str(tmp_path)]) == 2
+    assert "lambda_l1 25.0 (now 100.0)" in capsys.readouterr().err
+    assert zoo_command_main(["edges2handbags:v2", "--output_dir", str(tmp_path), "--", "--lambda_l1", "25"]) == 0
 
 
-def test_train_gpu_dry_run_prints_each_shipped_recipe_at_gpu_batch(tmp_path):
-    env = run_env({"PYTHON": sys.executable, "WORK": str(tmp_path)})
+def test_versions_sort_as_numbers(monkeypatch):
+    for version in ("v10", "v9"):
+        monkeypatch.setitem(RECIPES, f"edges2shoes:{version}", replace(RECIPES["edges2shoes:v3"], version=version))
+    assert recipe_versions("edges2shoes") == ["v2", "v3", "v9", "v10"]
+
+
+def gpu_dry_run(tmp_path: Path, version: str) -> dict[str, list[str]]:
+    """train_gpu.sh --dry-run's command per task: the train.py arguments train_task.sh would run."""
+    env = run_env({"PYTHON": sys.executable, "WORK": str(tmp_path), "RECIPE_VERSION": version})
     proc = subprocess.run(
         ["bash", "train/zoo/train_gpu.sh", "--dry-run"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
-    commands = dict(line.split(": train/train.py ", 1) for line in proc.stdout.splitlines())
-    assert set(commands) == {name for name, task in TASKS.items() if task.has_data}
+    lines = (line.split(": ", 1) for line in proc.stdout.splitlines())
+    return {task: command.split(" train/train.py ", 1)[1].split() for task, command in lines}
+
+
+def test_train_gpu_dry_run_prints_each_shipped_recipe_at_gpu_batch(tmp_path):
+    runs = {version: gpu_dry_run(tmp_path, version) for version in ("v2", "v3")}
+    assert set(runs["v2"]) == {name for name, task in TASKS.items() if task.has_data}
+    assert set(runs["v3"]) == {r.task for r in RECIPES.values() if r.version == "v3"}
     for task in SHIPPED:
-        gpu = learned(vars(parse_args(commands[task.name].split())))
-        shipped = learned(vars(parse_args(["--recipe", task.name])))
+        recipe = read_card_facts_file(task.zoo_dir)["recipe"]
+        gpu = learned(vars(parse_args(runs[recipe.split(":")[1]][task.name])))
+        shipped = learned(vars(parse_args(["--recipe", recipe])))
         images = shipped["batch_size"] * shipped["max_train_steps"]
         assert gpu["batch_size"] * gpu["max_train_steps"] == images and gpu["batch_size"] == 16
         assert {k: v for k, v in gpu.items() if k not in ("batch_size", "max_train_steps")} == {

@@ -136,7 +136,7 @@ def test_saved_generator_loads_strictly_and_translates(finished_run):
     output_dir, _ = finished_run
     generator = Pix2PixGenerator.from_pretrained(output_dir)
     assert generator.num_downs == 6
-    output = Pix2PixPipeline(generator, precision="fp32")(draw_pair(64)[0])
+    output = Pix2PixPipeline(generator, precision="fp32")(draw_pair(64)[0]).image
     assert output.size == (64, 64)
 
 

@@ -244,10 +244,14 @@ def load_data(
     if validation_split is not None:
         evaluation = PairedTransform(args.load_size, args.crop_size, train=False)
         if dataset is None:
-            validation_data = load_task_pairs(task, validation_split, transform=evaluation, direction=direction)
+            validation_data = load_task_pairs(
+                task, validation_split, transform=evaluation, direction=direction, evaluation=True
+            )
         else:
             validation_data = load_paired_dataset(dataset, validation_split, transform=evaluation, **load_kwargs)
-        if args.max_validation_samples:
+        if args.max_validation_samples and dataset is None:  # in turn from each of the task's datasets
+            validation_data = validation_data.head(args.max_validation_samples)
+        elif args.max_validation_samples:
             validation_data = validation_data.select(range(min(args.max_validation_samples, len(validation_data))))
     return train_dataset, train_dataloader, validation_split, validation_data
 

@@ -13,16 +13,14 @@ import numpy as np
 import torch
 
 from ..errors import Pix2PixHubError
+from ..measures import MEASURES
 from ..palettes import Palette, get_palette
 from ..tasks import ZOO_DIR
 from .metrics import LabelScores, pixel_accuracy
 from .segmenter import LabelSegmenter
 
-FCN_KEYS = {
-    "pixel_accuracy": "fcn_pixel_accuracy",
-    "class_accuracy": "fcn_class_accuracy",
-    "class_iou": "fcn_class_iou",
-}
+#: label accuracy's keys -> the FCN-score's (the same three accuracies, of a segmentation of generated photos)
+FCN_KEYS = dict(zip(MEASURES["labels"].keys, MEASURES["fcn"].keys, strict=True))
 
 
 def default_segmenter_dir(palette: str | Palette) -> Path:

@@ -263,7 +263,9 @@ def reproduce_line(arguments: dict[str, Any]) -> str:
     recipe = closest_recipe(arguments)
     task = str(arguments["task"])
     base = vars(parse_args(["--recipe", recipe.name])) if recipe else train_defaults(task)
-    changed = as_flags_equals({k: v for k, v in learned(arguments).items() if k in base and v != base[k]})
+    changed = as_flags(
+        joined=True, arguments={k: v for k, v in learned(arguments).items() if k in base and v != base[k]}
+    )
     if recipe is None:
         return f"accelerate launch train/train.py --task {task} {' '.join(changed)}".rstrip()
     runs_dir = Path(str(arguments.get("output_dir") or "runs")).parent
@@ -273,12 +275,17 @@ def reproduce_line(arguments: dict[str, Any]) -> str:
     return f"RECIPE={recipe.name} {extra}{where}train/zoo/train_task.sh {task}"
 
 
-def as_flags_equals(arguments: dict[str, Any]) -> list[str]:
-    """Flags in `--name=value` form (one word each, as EXTRA_ARGS needs); a bare `--name` for True; False as
-    the flag's absence cannot be said, so it is left out."""
-    return [
-        f"--{key}" if value is True else f"--{key}={value}" for key, value in arguments.items() if value is not False
-    ]
+def as_flags(arguments: dict[str, Any], joined: bool = False) -> list[str]:
+    """train.py flags for option values: `--name value` (`--name=value` with `joined`, one word each, as EXTRA_ARGS
+    needs), a bare `--name` for True; False and None are a flag's absence, which a command line cannot say over a
+    recipe, so they are left out."""
+    flags: list[str] = []
+    for key, value in arguments.items():
+        if value is True:
+            flags.append(f"--{key}")
+        elif value is not False and value is not None:
+            flags += [f"--{key}={value}"] if joined else [f"--{key}", str(value)]
+    return flags
 
 
 def policy_argument(text: str) -> str:
