@@ -36,8 +36,8 @@ class PairedDataset:
 
     @property
     def hub_id(self) -> str:
-        """The Hub dataset repo of this data in the project's namespace (`pix2pix-hub prepare-dataset NAME` makes
-        it); model cards name it under `datasets:`."""
+        """The Hub dataset repo the project publishes this data as (`pix2pix-hub prepare-dataset NAME -o OUT
+        --push-to-hub pix2pix-hub/NAME`); model cards name it under `datasets:`."""
         return f"{HUB_NAMESPACE}/{self.name}"
 
     @property

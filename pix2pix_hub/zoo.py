@@ -35,7 +35,7 @@ from .training.metrics import score_generator
 #: the files a zoo folder holds: the evaluation and the card's facts as data beside the card (the Space and
 #: `pix2pix-hub zoo list` read these, never the rendered README)
 METRICS_FILE = "metrics.json"
-FACTS_FILE = "card_facts.json"
+FACTS_FILE = "model_facts.json"
 ZOO_FILES = (
     "config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FILE, FACTS_FILE, f"{DISCRIMINATOR_SUBFOLDER}/*"
 )  # fmt: skip
@@ -272,7 +272,7 @@ def card_summary(card: str, max_chars: int = 400) -> str:
     return ""
 
 
-def card_facts(card: str, arguments: dict, recipe: str | None) -> dict:
+def model_facts_from_card(card: str, arguments: dict, recipe: str | None) -> dict:
     """The facts a zoo card states, as data (written at export time beside the card, as `FACTS_FILE`): its summary,
     training lines, comparison with the paper, what the outputs look like, and the run's recipe and arguments."""
     paper = re.search(r"^\*\*Paper:\*\* (.*)$", card_section(card, "Evaluation"), flags=re.M)
@@ -290,14 +290,14 @@ def card_facts(card: str, arguments: dict, recipe: str | None) -> dict:
     }
 
 
-def write_card_facts(folder: str | os.PathLike, facts: dict) -> Path:
+def write_model_facts(folder: str | os.PathLike, facts: dict) -> Path:
     """Write a zoo folder's `FACTS_FILE`."""
     path = Path(folder) / FACTS_FILE
     path.write_text(json.dumps(facts, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
-def read_card_facts_file(folder: str | os.PathLike) -> dict | None:
+def read_model_facts_file(folder: str | os.PathLike) -> dict | None:
     """A zoo folder's card facts (`FACTS_FILE`), or None when it has none."""
     path = Path(folder) / FACTS_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
@@ -308,7 +308,7 @@ def read_model_facts(task: Task | str, folder: str | os.PathLike | None = None) 
     e.g. a Hub download); None without a facts file."""
     task = get_task(task) if isinstance(task, str) else task
     folder = Path(folder if folder is not None else task.zoo_dir)
-    facts = read_card_facts_file(folder)
+    facts = read_model_facts_file(folder)
     if facts is None:
         return None
     metrics = read_metrics(task, folder) or {}

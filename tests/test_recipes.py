@@ -7,9 +7,9 @@ from __future__ import annotations
 import ast
 import json
 import shutil
-from dataclasses import replace
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,14 +24,14 @@ from pix2pix_hub.recipes import RECIPES, get_recipe, recipe_versions
 from pix2pix_hub.tasks import TASKS
 from pix2pix_hub.training.arguments import learned, parse_args, reproduce_line, train_defaults
 from pix2pix_hub.training.zoo_command import main as zoo_command_main
-from pix2pix_hub.zoo import FACTS_FILE, read_card_facts_file, read_model_facts, zoo_tasks
+from pix2pix_hub.zoo import FACTS_FILE, read_model_facts, read_model_facts_file, zoo_tasks
 
-SHIPPED = [task for task in zoo_tasks() if read_card_facts_file(task.zoo_dir)]
+SHIPPED = [task for task in zoo_tasks() if read_model_facts_file(task.zoo_dir)]
 
 
 @pytest.mark.parametrize("task", SHIPPED, ids=lambda t: t.name)
 def test_recipe_of_a_task_repeats_its_shipped_models_recorded_arguments(task):
-    recorded = read_card_facts_file(task.zoo_dir)
+    recorded = read_model_facts_file(task.zoo_dir)
     assert recorded["recipe"] == get_recipe(task.name).name  # a task's newest recipe is the one its model ships
     parsed = learned(vars(parse_args(["--recipe", task.name])))
     defaults = train_defaults(task.name)
@@ -91,7 +91,7 @@ def test_train_gpu_dry_run_prints_each_shipped_recipe_at_gpu_batch(tmp_path):
     assert set(runs["v2"]) == {name for name, task in TASKS.items() if task.has_data}
     assert set(runs["v3"]) == {r.task for r in RECIPES.values() if r.version == "v3"}
     for task in SHIPPED:
-        recipe = read_card_facts_file(task.zoo_dir)["recipe"]
+        recipe = read_model_facts_file(task.zoo_dir)["recipe"]
         gpu = learned(vars(parse_args(runs[recipe.split(":")[1]][task.name])))
         shipped = learned(vars(parse_args(["--recipe", recipe])))
         images = shipped["batch_size"] * shipped["max_train_steps"]

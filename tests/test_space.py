@@ -41,7 +41,7 @@ from pix2pix_hub.space.app import (
 )
 from pix2pix_hub.space.models import ModelStore
 from pix2pix_hub.space.outputs import OutputCache, save_png
-from pix2pix_hub.zoo import FACTS_FILE, card_facts, card_summary, write_card_facts
+from pix2pix_hub.zoo import FACTS_FILE, card_summary, model_facts_from_card, write_model_facts
 
 TASKS_WITH_DATA = [t for t in TASKS.values() if t.has_data]
 #: a size that is neither square nor a multiple of the tiny U-Net's 32, so padding and cropping back are exercised
@@ -56,7 +56,7 @@ def save_tiny_model(folder: Path, in_channels: int = 3, seed: int = 0) -> None:
     model.save_pretrained(folder)
     card = "---\nlicense: mit\n---\n# tiny\n\nA tiny random test model.\n"
     (folder / "README.md").write_text(card)
-    write_card_facts(folder, card_facts(card, {}, None))
+    write_model_facts(folder, model_facts_from_card(card, {}, None))
 
 
 @pytest.fixture(scope="module")

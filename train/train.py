@@ -30,8 +30,9 @@ from pix2pix_hub.data import PairedTransform, available_splits, is_side_by_side_
 from pix2pix_hub.errors import Pix2PixHubError
 from pix2pix_hub.hardware import bf16_is_fast
 from pix2pix_hub.images import image_grid, tensor_to_pil
-from pix2pix_hub.input_kinds import pair_maker_for
+from pix2pix_hub.input_kinds import get_input_kind, pair_maker_for
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
+from pix2pix_hub.paired_datasets import DATASETS
 from pix2pix_hub.task_data import describe_sources, load_task_pairs
 from pix2pix_hub.tasks import TASKS, Task, find_dataset_dir, get_task, resolve_dataset_source
 from pix2pix_hub.training import (
@@ -85,9 +86,20 @@ def resolve_data(args: argparse.Namespace) -> tuple[Task | None, str | None, str
             raise Pix2PixHubError(f"task {task.name!r} has no dataset here: {task.note} Pass --dataset.")
         for name in task.datasets:
             find_dataset_dir(name)  # a missing dataset fails here, with where it was looked for
+        if args.direction and from_photos(task):
+            logger.warning("--direction is not used by %s: its inputs are made from each dataset's photos", task.name)
         return task, None, args.direction or task.direction
-    direction = args.direction or (task.direction if task else "AtoB")
-    return task, str(resolve_dataset_source(dataset)), direction
+    source = str(resolve_dataset_source(dataset))
+    registered = DATASETS.get(Path(source).name)
+    if args.direction is None and task is not None and from_photos(task) and registered is not None:
+        # a registry dataset for a task whose inputs are made from photos: its photo half is the target
+        return task, source, registered.photo_direction
+    return task, source, args.direction or (task.direction if task else "AtoB")
+
+
+def from_photos(task: Task) -> bool:
+    """Whether the task's inputs are made from photos (colorization, inpainting)."""
+    return get_input_kind(task.input_kind).from_photos
 
 
 def resolve_validation_split(args: argparse.Namespace, task: Task | None, dataset: str | None) -> str | None:

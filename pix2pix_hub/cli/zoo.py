@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     from ..evaluation.metrics import headline_metrics
-    from ..zoo import WEIGHTS_FILE, read_metrics, zoo_size_bytes, zoo_table
+    from ..zoo import WEIGHTS_FILE, paper_measure_cell, read_metrics, zoo_size_bytes, zoo_table
 
     if args.markdown:
         print(zoo_table())
@@ -49,8 +49,10 @@ def run_list(args: argparse.Namespace) -> int:
         if not task.bundled:
             print(f"{task.name:26} -  {'no data here' if not task.has_data else 'not trained yet'}")
             continue
-        metrics = (read_metrics(task) or {}).get("all", {})
-        scores = "  ".join(f"{name} {value}" for name, value in headline_metrics(metrics))
+        stored = read_metrics(task) or {}
+        scores = "  ".join(f"{name} {value}" for name, value in headline_metrics(stored.get("all", {})))
+        measure = paper_measure_cell(task, stored)  # the paper's own measure (pix2pix_hub/measures.py), if any
+        scores += f"  {measure}" if measure != "-" else ""
         print(f"{task.name:26} {(task.zoo_dir / WEIGHTS_FILE).stat().st_size / 2**20:5.1f} MiB  {scores}")
     print(f"total {zoo_size_bytes() / 2**20:.1f} MiB")
     return 0

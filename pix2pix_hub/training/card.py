@@ -22,7 +22,7 @@ from ..images import image_grid
 from ..input_kinds import draw_input
 from ..metadata import LICENSE, REPO_URL
 from ..models import PatchGANDiscriminator, Pix2PixGenerator
-from ..paired_datasets import DATASETS
+from ..paired_datasets import DATASETS, eval_split_of
 from ..pipeline import Pix2PixPipeline
 from ..tasks import TASKS, Task, get_task
 from .schedule import format_epochs
@@ -209,15 +209,22 @@ def generator_card(
     card.data.datasets = card_datasets(facts) or None
     card.data.base_model = base_model_of(facts["arguments"].get("init_from"), repo_id)
     metrics = facts.get("metrics")
-    if metrics:
+    datasets = card_datasets(facts)
+    from_task = facts["arguments"].get("dataset") is None and facts["task"]
+    # the metadata's results name one dataset: a validation over several of a task's datasets stays in the card text
+    if metrics and not (from_task and len(datasets) != 1):
         dataset_name = Path(str(facts["dataset"])).name
+        dataset_type = dataset_name if os.path.exists(str(facts["dataset"])) else str(facts["dataset"])
+        split = facts["validation_split"]
+        if from_task:
+            dataset_type, split = datasets[0], eval_split_of(get_task(facts["task"]).datasets[0])
         card.data.model_name = repo_id or card_title(facts)
         card.data.eval_results = [
             EvalResult(
                 task_type="image-to-image",
-                dataset_type=dataset_name if os.path.exists(str(facts["dataset"])) else str(facts["dataset"]),
+                dataset_type=dataset_type,
                 dataset_name=dataset_name,
-                dataset_split=facts["validation_split"],
+                dataset_split=split,
                 metric_type=name,
                 metric_value=round(float(metrics[name]), 4),
             )

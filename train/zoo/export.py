@@ -41,11 +41,11 @@ from pix2pix_hub.zoo import (
     EVAL_SIZE,
     FACTS_FILE,
     METRICS_FILE,
-    card_facts,
     evaluate_task,
     export_to_zoo,
     measure_scores,
-    write_card_facts,
+    model_facts_from_card,
+    write_model_facts,
     zoo_size_bytes,
 )
 
@@ -257,7 +257,7 @@ def write_facts(folder: Path, card: str, run_dir: Path) -> None:
     """The zoo folder's card facts as data (FACTS_FILE: what the Space and `zoo list` show), with the run's recipe."""
     arguments = read_card_facts(run_dir)["arguments"]
     recipe = closest_recipe(arguments)
-    write_card_facts(folder, card_facts(card, learned(arguments), recipe.name if recipe else None))
+    write_model_facts(folder, model_facts_from_card(card, learned(arguments), recipe.name if recipe else None))
 
 
 def main() -> None:
