@@ -1,6 +1,6 @@
-"""Adding a task with an existing input kind touches only the registries (and, optionally, its card prose): a task,
-dataset and recipe defined here are listed by `pix2pix-hub tasks`, train with `train/train.py --recipe`, export a
-zoo card with train/zoo/export.py and are served by the Space."""
+"""Adding a task touches only the registries (and, optionally, its card prose): a task, dataset, input kind and recipe
+defined here are listed by `pix2pix-hub tasks`, train with `train/train.py --recipe`, export a zoo card with
+train/zoo/export.py and are served by the Space."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import contextlib
 import io
 import shlex
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from accelerate.state import AcceleratorState
@@ -17,7 +18,7 @@ from huggingface_hub import constants
 from PIL import Image
 
 from pix2pix_hub.cli import main as cli_main
-from pix2pix_hub.input_kinds import draw_input
+from pix2pix_hub.input_kinds import INPUT_KINDS, draw_input
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.paired_datasets import DATASETS, PairedDataset
 from pix2pix_hub.recipes import RECIPES, ZOO_V2, Recipe
@@ -42,10 +43,12 @@ TASK = Task(
     "Drawn label map -> drawn photo (a task defined by a test)",
     (DATASET.name,),
     "AtoB",
-    "label_map",
+    "drawn_label_map",
     "photo",
     palette="facades",
 )
+#: a new input kind: a label map by another name, made, drawn and served as the registry's label maps are
+INPUT_KIND = replace(INPUT_KINDS["label_map"], name="drawn_label_map")
 RECIPE = Recipe(TASK.name, "v1", {**ZOO_V2, "lambda_l1": 50.0}, "the zoo's recipe at lambda 50")
 
 
@@ -62,6 +65,7 @@ def registered(tmp_path, monkeypatch) -> Iterator[Task]:
     monkeypatch.setenv("PIX2PIX_HUB_DATA", str(tmp_path / "data"))
     monkeypatch.setitem(DATASETS, DATASET.name, DATASET)
     monkeypatch.setitem(TASKS, TASK.name, TASK)
+    monkeypatch.setitem(INPUT_KINDS, INPUT_KIND.name, INPUT_KIND)
     monkeypatch.setitem(RECIPES, RECIPE.name, RECIPE)
     for folder in ("train", "train/zoo"):
         monkeypatch.syspath_prepend(str(REPO_ROOT / folder))
