@@ -169,7 +169,7 @@ const state = {
   manifest: null, runtime: null, task: null, precision: null, session: null, sessions: new Map(),
   busy: false, dirty: false, tool: "pen", colour: "#000000",
   // what the tests and the benchmark read (tests/test_web_browser.py)
-  translations: 0, lastLatencyMs: null, lastRunMs: null, modelLoaded: false, error: null,
+  translations: 0, lastLatencyMs: null, lastRunMs: null, latencies: [], modelLoaded: false, error: null,
 };
 const input = $("input"), mask = $("mask"), output = $("output"), modelInputCanvas = $("model-input");
 
@@ -226,6 +226,7 @@ async function translateOnce() {
   state.lastLatencyMs = performance.now() - start;
   state.lastRunMs = runMs;
   state.translations += 1;
+  state.latencies.push({ total: state.lastLatencyMs, model: runMs });
   $("latency").textContent = `${state.lastLatencyMs.toFixed(0)} ms (model ${runMs.toFixed(0)} ms)`;
 }
 
