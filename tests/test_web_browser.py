@@ -199,3 +199,49 @@ def test_drawing_translates_in_the_browser(task_name, browser, web_url, web_zoo,
             assert same_file >= MIN_INT8_PSNR_DB, f"{task_name} {precision}: {same_file:.1f} dB from onnxruntime's"
     page.screenshot(path=str(tmp_path / f"{task_name}.png"))
     page.close()
+
+
+def test_page_steps_match_their_python_twins(browser, web_url):
+    """Every preparation and keep-known step of the page against its Python twin (`JS_STEPS`), on random images of
+    an odd size, including the ones no browser test draws for (Cityscapes' void colours, colorization)."""
+    from pix2pix_hub.drawing import HOLE_COLOUR
+    from pix2pix_hub.tasks import ZOO_DIR
+    from pix2pix_hub.web.manifest import JS_STEPS, build_manifest, task_entry
+
+    rng = np.random.default_rng(0)
+    height, width = 37, 53
+    noise = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    photo = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    photo[5:15, 40:53] = HOLE_COLOUR  # a hole at the border, where the grown margin is clamped
+    photo[30, 3] = HOLE_COLOUR  # and a one-pixel one
+    gray = np.repeat(rng.integers(0, 256, (height, width, 1), dtype=np.uint8), 3, axis=2)
+    cases = {  # step -> (task, images): the task's palette for label maps; model input then output for keep_known
+        "snap_to_palette": ("cityscapes-labels2photo", [noise]),
+        "grayscale": ("colorization", [noise]),
+        "keep_outside_hole": ("inpainting", [photo, noise]),
+        "keep_luminance": ("colorization", [gray, noise]),
+    }
+    assert set(cases) == set(JS_STEPS.values())
+    python_steps = {name: function for function, name in JS_STEPS.items()}
+    page = browser.new_page()
+    page.goto(f"{web_url}/?backend=wasm")
+    page.wait_for_function("window.pix2pix.state.manifest !== null", timeout=TIMEOUT_MS)
+    manifest = build_manifest()
+    for name, (task_name, images) in cases.items():
+        task = get_task(task_name)
+        context = {"task": task_entry(task, ZOO_DIR, "local"), "manifest": manifest}
+        plain = [{"width": width, "height": height, "rgb": image.ravel().tolist()} for image in images]
+        result = page.evaluate(
+            "([name, context, images]) => window.pix2pix.step(name, context, ...images)", [name, context, plain]
+        )
+        got = np.asarray(result["rgb"], dtype=np.uint8).reshape(height, width, 3)
+        pil_images = [Image.fromarray(image) for image in images]
+        python = python_steps[name]
+        expected = np.asarray(
+            python(task, *pil_images) if name in ("snap_to_palette", "grayscale") else python(*pil_images)
+        )
+        difference = np.abs(got.astype(int) - expected.astype(int)).max()
+        # YCbCr: the page uses JPEG's exact formulas, PIL truncating fixed-point tables; a chroma level lost there
+        # comes back times 1.772 (Cb to blue)
+        assert difference <= (3 if name == "keep_luminance" else 0), f"{name}: the page differs by {difference} levels"
+    page.close()

@@ -59,7 +59,9 @@ def build_static(out_dir: str | Path, zoo_dir: str | Path = ZOO_DIR) -> Path:
         raise Pix2PixHubError(f"{out_dir}: not empty; give a new folder for the static Space")
     manifest = build_manifest(zoo_dir, source="hub")
     if not manifest["tasks"]:
-        raise Pix2PixHubError(f"{zoo_dir}: no web models (<task>/onnx/*.onnx); write them with `pix2pix-hub export-web`")
+        raise Pix2PixHubError(
+            f"{zoo_dir}: no web models (<task>/onnx/*.onnx); write them with `pix2pix-hub export-web`"
+        )
     ort_paths = [ort_file(name) for name in ORT_FILES]  # fail before writing anything when npm ci has not run
     (out_dir / "ort").mkdir(parents=True)
     (out_dir / "examples").mkdir()

@@ -38,9 +38,10 @@ function drawImage(canvas, image) {
 // PIL's "L" conversion, in its fixed point: (R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16
 const luma = (r, g, b) => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
 
+// each takes the image(s) and {task, manifest}: prepare(image, context), keep_known(modelInput, output, context)
 const STEPS = {
   // palettes.decode_labels + encode_labels: the nearest palette colour (void colours become the first void colour)
-  snap_to_palette(image, task) {
+  snap_to_palette(image, { task }) {
     const classes = task.palette.classes.map((c) => c.colour);
     const table = classes.concat(task.palette.void_colours);
     const voidColour = task.palette.void_colours[0] || [0, 0, 0];
@@ -70,7 +71,7 @@ const STEPS = {
     return { ...image, rgb: out };
   },
   // postprocess.keep_outside_hole: the output in the hole (pixels exactly the hole colour, grown by the margin)
-  keep_outside_hole(modelInput, output, manifest) {
+  keep_outside_hole(modelInput, output, { manifest }) {
     const { width, height, rgb } = modelInput;
     const [hr, hg, hb] = manifest.hole_colour;
     const m = manifest.hole_margin;
@@ -83,7 +84,7 @@ const STEPS = {
   },
   // postprocess.keep_luminance: the input's luminance with the output's chroma (JPEG's YCbCr, as PIL converts)
   keep_luminance(modelInput, output) {
-    const out = new Uint8Array(output.rgb.length);
+    const out = new Uint8ClampedArray(output.rgb.length); // clamps to [0, 255] as PIL does
     for (let j = 0; j < out.length; j += 3) {
       const [r, g, b] = output.rgb.subarray(j, j + 3);
       const cb = -0.168736 * r - 0.331264 * g + 0.5 * b;
@@ -212,14 +213,15 @@ async function translateOnce() {
   const task = state.task, manifest = state.manifest, session = state.session;
   const start = performance.now();
   const given = entry();
-  const modelInput = task.prepare ? STEPS[task.prepare](given, task) : given;
+  const context = { task, manifest };
+  const modelInput = task.prepare ? STEPS[task.prepare](given, context) : given;
   const { data, dims } = toTensor(modelInput, task.min_input_size);
   const feeds = { input: new state.runtime.ort.Tensor("float32", data, dims) };
   const runStart = performance.now();
   const result = await session.run(feeds);
   const runMs = performance.now() - runStart;
   let image = fromTensor(result.output, modelInput.width, modelInput.height);
-  if (task.keep_known) image = STEPS[task.keep_known](modelInput, image, manifest);
+  if (task.keep_known) image = STEPS[task.keep_known](modelInput, image, context);
   if (session !== state.session) return; // the task or model changed meanwhile
   drawImage(output, image);
   if (task.shows_model_input) drawImage(modelInputCanvas, modelInput);
@@ -329,7 +331,7 @@ function clearCanvas() {
   translate();
 }
 
-// strokes: pointer events on the canvas the widget paints (the mask over the photo for inpainting)
+// strokes: pointer events on the canvas the widget paints (the mask over the photo for the mask painter)
 function enableDrawing() {
   let last = null;
   const target = () => (state.task.widget === "mask_painter" ? mask : input);
@@ -408,6 +410,10 @@ window.pix2pix = {
   state,
   entry: () => { const e = entry(); return { ...e, rgb: Array.from(e.rgb) }; },
   output: () => { const o = readCanvas(output); return { ...o, rgb: Array.from(o.rgb) }; },
+  step(name, context, ...images) {
+    const result = STEPS[name](...images.map((i) => ({ ...i, rgb: Uint8Array.from(i.rgb) })), context);
+    return { ...result, rgb: Array.from(result.rgb) };
+  },
 };
 
 main().catch((error) => {
