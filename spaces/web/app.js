@@ -156,8 +156,10 @@ async function loadRuntime() {
   const backend = params.get("backend") || (adapter ? "webgpu" : "wasm");
   const ort = await import(backend === "webgpu" ? "./ort/ort.webgpu.min.mjs" : "./ort/ort.wasm.min.mjs");
   ort.env.wasm.wasmPaths = new URL("ort/", document.baseURI).href;
+  // threads need cross-origin isolation; half the cores (at most 4) leaves the others to the page and the browser:
+  // on a 2-core machine one WASM thread translated faster than two (benchmarks/web_latency.py, docs/web.md)
   ort.env.wasm.numThreads = Number(params.get("threads")) ||
-    (crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
+    (crossOriginIsolated ? Math.min(4, Math.ceil((navigator.hardwareConcurrency || 1) / 2)) : 1);
   const threads = ort.env.wasm.numThreads;
   const how = backend === "webgpu" ? "WebGPU" :
     `WASM, ${threads} thread${threads > 1 ? "s" : ""}${crossOriginIsolated ? "" : " (page not cross-origin isolated)"}`;
@@ -410,6 +412,7 @@ window.pix2pix = {
   state,
   entry: () => { const e = entry(); return { ...e, rgb: Array.from(e.rgb) }; },
   output: () => { const o = readCanvas(output); return { ...o, rgb: Array.from(o.rgb) }; },
+  translate: () => translate(),
   step(name, context, ...images) {
     const result = STEPS[name](...images.map((i) => ({ ...i, rgb: Uint8Array.from(i.rgb) })), context);
     return { ...result, rgb: Array.from(result.rgb) };
