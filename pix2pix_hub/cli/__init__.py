@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "tasks",
     "prepare_dataset",
     "export_onnx",
+    "export_web",
     "convert",
     "demo",
     "build_web",
