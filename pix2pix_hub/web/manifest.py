@@ -16,10 +16,11 @@ from ..errors import Pix2PixHubError
 from ..input_kinds import INPUT_KINDS, InputKind, prepare_grayscale, prepare_label_map
 from ..palettes import get_palette
 from ..postprocess import HOLE_MARGIN, keep_luminance, keep_outside_hole
+from ..quantization import FP32_FILE, INT8_FILE, ONNX_DIR
 from ..tasks import TASKS, ZOO_DIR, Task
 
-#: the web models of a zoo folder, by precision, in the order the page offers them (`pix2pix-hub export-web`)
-WEB_MODEL_FILES = {"int8": "onnx/model_quantized.onnx", "fp32": "onnx/model.onnx"}
+#: the web models of a model folder, by precision, in the order the page offers them (`pix2pix-hub export-web`)
+WEB_MODEL_FILES = {"int8": f"{ONNX_DIR}/{INT8_FILE}", "fp32": f"{ONNX_DIR}/{FP32_FILE}"}
 #: the page's JavaScript implementation of each Python preparation / keep-known step (spaces/web/app.js `STEPS`)
 JS_STEPS = {
     prepare_label_map: "snap_to_palette",
