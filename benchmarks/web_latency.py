@@ -68,12 +68,10 @@ def main(args: argparse.Namespace) -> None:
                         times[precision, threads] = time_page(browser, url, args.translations)
                         cells.append("{:.0f} ({:.0f})".format(*times[precision, threads]))
                     print(f"{task['name']} | {precision} | " + " | ".join(cells))
-                if {("int8", 2), ("fp32", 2)} <= times.keys():
-                    ratio = times["int8", 2][0] / times["fp32", 2][0]
-                    print(
-                        f"{task['name']}: int8 / fp32 = {ratio:.2f} (2 threads); 2 / 1 threads = "
-                        + ", ".join(f"{p} {times[p, 2][0] / times[p, 1][0]:.2f}" for p in task["models"])
-                    )
+                if {"int8", "fp32"} <= set(task["models"]):
+                    speedups = ", ".join(f"{n}: {times['int8', n][0] / times['fp32', n][0]:.2f}" for n in THREADS)
+                    threads = ", ".join(f"{p}: {times[p, 2][0] / times[p, 1][0]:.2f}" for p in task["models"])
+                    print(f"{task['name']}: int8 / fp32 time ({speedups} threads); 2 / 1 threads ({threads})")
             browser.close()
     finally:
         demo.close()

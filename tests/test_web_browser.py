@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import REPO_ROOT
 from PIL import Image
 from test_space_browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -39,6 +40,8 @@ MIN_PSNR_DB = 30.0
 #: the colour the label-map strokes are painted with (a facades class)
 LABEL_CLASS = "window"
 TIMEOUT_MS = 120_000
+#: where the page's screenshots go, for people to look at (gitignored)
+SCREENSHOTS = REPO_ROOT / "outputs"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright for Python is not installed")
 pytestmark = [
@@ -196,7 +199,8 @@ def test_drawing_translates_in_the_browser(task_name, browser, web_url, web_zoo,
             assert quality >= MIN_PSNR_DB, f"{task_name}: the page's output is {quality:.1f} dB from the pipeline's"
         else:
             assert same_file >= MIN_PSNR_DB, f"{task_name} {precision}: {same_file:.1f} dB from onnxruntime's"
-    page.screenshot(path=str(tmp_path / f"{task_name}.png"))
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"web_{task_name}.png"))
     page.close()
 
 

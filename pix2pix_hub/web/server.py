@@ -49,6 +49,8 @@ def web_app(zoo_dir: str | Path = ZOO_DIR) -> Starlette:
         name = request.path_params.get("name") or "index.html"
         if name not in PAGE_FILES:
             return missing(f"no page file {name!r}")
+        if not (PAGE_DIR / name).is_file():  # an installed package without the checkout's spaces/web/
+            return missing(f"{PAGE_DIR / name}: the page ships in the source checkout (spaces/web/); run it from there")
         return isolated(FileResponse(PAGE_DIR / name))
 
     async def manifest(request: Request) -> Response:
