@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import REPO_ROOT
+from conftest import CHROMIUM, REPO_ROOT
 from PIL import Image
-from test_space_browser import CHROMIUM, CHROMIUM_ARGS
 
 from pix2pix_hub import Pix2PixPipeline, get_task
 from pix2pix_hub.drawing import draw_scene
@@ -89,14 +88,6 @@ def web_url(web_zoo):
         yield demo.local_url.rstrip("/") + WEB_PATH
     finally:
         demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def pixels(page, what: str) -> np.ndarray:

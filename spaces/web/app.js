@@ -98,24 +98,21 @@ const STEPS = {
   },
 };
 
-// PIL's MaxFilter(2 m + 1) on a 0/1 mask: a square window, clamped at the borders
-function dilate(mask, width, height, m) {
-  const rows = new Uint8Array(mask.length);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      let v = 0;
-      for (let dx = Math.max(0, x - m); dx <= Math.min(width - 1, x + m) && !v; dx++) v = mask[y * width + dx];
-      rows[y * width + x] = v;
-    }
+// PIL's MaxFilter(2 m + 1) on a 0/1 mask: a square window, clamped at the borders (a row pass, then a column pass)
+function maxPass(mask, width, height, m, alongRows) {
   const out = new Uint8Array(mask.length);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
+      const [position, length] = alongRows ? [x, width] : [y, height];
+      const index = (i) => (alongRows ? y * width + i : i * width + x);
       let v = 0;
-      for (let dy = Math.max(0, y - m); dy <= Math.min(height - 1, y + m) && !v; dy++) v = rows[dy * width + x];
+      for (let i = Math.max(0, position - m); i <= Math.min(length - 1, position + m) && !v; i++) v = mask[index(i)];
       out[y * width + x] = v;
     }
   return out;
 }
+
+const dilate = (mask, width, height, m) => maxPass(maxPass(mask, width, height, m, true), width, height, m, false);
 
 // Pix2PixPipeline: [0, 255] -> [-1, 1], NCHW, padded on the bottom and right to multiples of the U-Net's minimum size
 // (reflection where the image allows it, else edge replication: pipeline.pad_to_multiple), and cropped back after.
