@@ -17,7 +17,7 @@ PAGE_FILES = ("index.html", "app.js", "style.css")
 #: onnxruntime-web's build, as `npm ci` installs it
 ORT_DIST = PAGE_DIR / "node_modules" / "onnxruntime-web" / "dist"
 #: the onnxruntime-web files the page loads: the WebGPU build (WebGPU and WASM in one binary), and the plain WASM
-#: build, smaller and faster on the CPU, for browsers without WebGPU
+#: build (half the download) for browsers without WebGPU
 ORT_FILES = (
     "ort.webgpu.min.mjs",
     "ort-wasm-simd-threaded.asyncify.mjs",
