@@ -28,6 +28,8 @@ JS_STEPS = {
     keep_outside_hole: "keep_outside_hole",
     keep_luminance: "keep_luminance",
 }
+#: where the demo serves each task's web models, relative to the page (`web/server.py`)
+LOCAL_MODELS = "models"
 #: where models come from: served by `pix2pix-hub demo` next to the page, or the Hub when deployed statically
 MODEL_SOURCES = ("local", "hub")
 HUB_URL = "https://huggingface.co"
@@ -69,7 +71,7 @@ def model_urls(task: Task, zoo_dir: Path, source: str) -> dict[str, str]:
     urls = {}
     for precision, name in WEB_MODEL_FILES.items():
         if (zoo_dir / task.name / name).is_file():
-            base = f"models/{task.name}" if source == "local" else f"{HUB_URL}/{task.hub_repo_id}/resolve/main"
+            base = f"{LOCAL_MODELS}/{task.name}" if source == "local" else f"{HUB_URL}/{task.hub_repo_id}/resolve/main"
             urls[precision] = f"{base}/{name}"
     return urls
 

@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from ..errors import Pix2PixHubError
 from ..tasks import TASKS, ZOO_DIR
 from .files import PAGE_DIR, PAGE_FILES, example_png, ort_file
-from .manifest import WEB_MODEL_FILES, build_manifest
+from .manifest import LOCAL_MODELS, WEB_MODEL_FILES, build_manifest
 
 #: where the page is mounted on the demo's server
 WEB_PATH = "/web"
@@ -33,10 +33,9 @@ _EXAMPLE = re.compile(r"(?P<task>[a-z0-9-]+)-(?P<seed>\d+)\.png")
 
 
 def web_app(zoo_dir: str | Path = ZOO_DIR) -> Starlette:
-    """The page's ASGI app: `/` the page, `/manifest.json`, `/ort/<file>`, `/models/<task>/onnx/<file>`,
+    """The page's ASGI app: `/` the page, `/manifest.json`, `/ort/<file>`, `/models/<task>/<web model file>`,
     `/examples/<task>-<seed>.png`."""
     zoo_dir = Path(zoo_dir)
-    model_files = {Path(name).name for name in WEB_MODEL_FILES.values()}
 
     def isolated(response: Response) -> Response:
         response.headers.update(ISOLATION_HEADERS)
@@ -65,10 +64,10 @@ def web_app(zoo_dir: str | Path = ZOO_DIR) -> Starlette:
         return isolated(FileResponse(path, media_type=media))
 
     async def model(request: Request) -> Response:
-        task, name = request.path_params["task"], request.path_params["name"]
-        path = zoo_dir / task / "onnx" / name
-        if task not in TASKS or name not in model_files or not path.is_file():
-            return missing(f"no web model {task}/onnx/{name}; write it with `pix2pix-hub export-web`")
+        task, file = request.path_params["task"], request.path_params["file"]
+        path = zoo_dir / task / file
+        if task not in TASKS or file not in WEB_MODEL_FILES.values() or not path.is_file():
+            return missing(f"no web model {task}/{file}; write it with `pix2pix-hub export-web`")
         return isolated(FileResponse(path, media_type="application/octet-stream"))
 
     async def example(request: Request) -> Response:
@@ -85,7 +84,7 @@ def web_app(zoo_dir: str | Path = ZOO_DIR) -> Starlette:
             Route("/", page),
             Route("/manifest.json", manifest),
             Route("/ort/{name}", ort),
-            Route("/models/{task}/onnx/{name}", model),
+            Route(f"/{LOCAL_MODELS}/{{task}}/{{file:path}}", model),
             Route("/examples/{name}", example),
             Route("/{name}", page),
         ]
