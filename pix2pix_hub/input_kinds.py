@@ -91,9 +91,14 @@ def _draw_photo(task: Task, size: int, seed: int) -> Image.Image:
     return (draw_aerial if _subjects(task)[:1] == ["aerial"] else draw_scene)(size, seed)
 
 
-def _prepare_label_map(task: Task, image: Image.Image) -> Image.Image:
+def prepare_label_map(task: Task, image: Image.Image) -> Image.Image:
     """Label maps snapped to the palette (a brush's edges are blended colours)."""
     return Image.fromarray(encode_labels(decode_labels(image, task.palette, on_off_palette="ignore"), task.palette))
+
+
+def prepare_grayscale(task: Task, image: Image.Image) -> Image.Image:
+    """What colorization sees: the luminance only."""
+    return to_grayscale(image)
 
 
 INPUT_KINDS: dict[str, InputKind] = {
@@ -104,7 +109,7 @@ INPUT_KINDS: dict[str, InputKind] = {
             _draw_label_map,
             "label_painter",
             "Paint with the class colours; big strokes work best.",
-            prepare=_prepare_label_map,
+            prepare=prepare_label_map,
         ),
         InputKind("edges", _draw_edges, "sketchpad", "Draw the object's outline in thin black lines."),
         InputKind(
@@ -123,7 +128,7 @@ INPUT_KINDS: dict[str, InputKind] = {
             make_pair=grayscale_input,
             eval_input=lambda inp, target, index: to_grayscale(target),
             from_photos=True,
-            prepare=lambda task, image: to_grayscale(image),
+            prepare=prepare_grayscale,
             keep_known=keep_luminance,
             shows_model_input=True,
         ),
@@ -202,5 +207,7 @@ __all__ = [
     "get_input_kind",
     "keep_known",
     "pair_maker_for",
+    "prepare_grayscale",
     "prepare_input",
+    "prepare_label_map",
 ]

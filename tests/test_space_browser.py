@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT
+from conftest import CHROMIUM, REPO_ROOT
 from PIL import Image
 from test_space import TASKS_WITH_DATA, save_tiny_model
 
@@ -22,8 +22,6 @@ from pix2pix_hub import TASKS, get_task
 from pix2pix_hub.drawing import HOLE_COLOUR
 from pix2pix_hub.input_kinds import draw_input
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 STABLE_SCREENSHOT = REPO_ROOT / "outputs" / "space_screenshot.png"
 FACTS_TASK = "edges2shoes"
 
@@ -52,14 +50,6 @@ def app_url(tmp_path_factory):
         yield demo.local_url.rstrip("/")
     finally:
         demo.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,19 @@ import sys
 from ..errors import Pix2PixHubError
 
 #: subcommand modules of this package, in the order `--help` lists them
-COMMAND_MODULES = ["translate", "info", "tasks", "prepare_dataset", "export_onnx", "convert", "demo", "zoo", "evaluate"]
+COMMAND_MODULES = [
+    "translate",
+    "info",
+    "tasks",
+    "prepare_dataset",
+    "export_onnx",
+    "export_web",
+    "convert",
+    "demo",
+    "build_web",
+    "zoo",
+    "evaluate",
+]
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

@@ -26,12 +26,19 @@ def run(args: argparse.Namespace) -> int:
     from ..space.app import build_app
     from ..space.models import ModelStore
     from ..tasks import TASKS
+    from ..web.server import web_app_kwargs
 
     logging.getLogger("pix2pix_hub").setLevel(logging.INFO)  # the backend choices and cache hits, one line each
     store = ModelStore(args.zoo_dir)
     demo = build_app(store)
     try:
-        demo.launch(server_name=args.host, server_port=args.port, share=False, prevent_thread_lock=True)
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            share=False,
+            prevent_thread_lock=True,
+            app_kwargs=web_app_kwargs(args.zoo_dir),  # the in-browser page at /web/
+        )
     except OSError as exc:  # the port is taken (another demo still running?) or the address is not this machine's
         raise Pix2PixHubError(
             f"cannot listen on {args.host}:{args.port} ({str(exc).splitlines()[0]}). Stop what uses the port, or pass "

@@ -420,7 +420,7 @@ def build_app(store: ModelStore | None = None, tasks: list[Task] | None = None) 
             "# pix2pix hub\nImage-to-image translation with conditional adversarial networks "
             f"([Isola et al., CVPR 2017]({PAPER_URL})), one model per task ([code]({REPO_URL})). Draw or upload "
             "an input (drawings are translated as you draw), or press Translate; the output is a PNG at the input's "
-            "size."
+            "size. Or [translate in your browser](/web/), on your own device."
         )
         with gr.Row():
             seed = gr.Number(value=0, precision=0, label="Seed (paper mode)", minimum=0)

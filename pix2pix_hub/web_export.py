@@ -1,0 +1,152 @@
+"""`pix2pix-hub export-web`: each zoo model's `onnx/model.onnx` (fp32) and `onnx/model_quantized.onnx` (int8), the
+layout transformers.js reads from Hub repos, made from the shipped safetensors by `pix2pix_hub.quantization` with
+the task's own inputs: calibration on its training split, the quality check on its evaluation split.
+
+The files are build outputs (never committed): `pix2pix-hub zoo push` makes any that are missing. A folder whose
+stored check belongs to the same weights is kept as it is, so a second export of an unchanged zoo costs seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .data import PairedTransform, load_paired_dataset
+from .errors import Pix2PixHubError
+from .graph_cache import weights_hash
+from .images import pil_to_tensor
+from .input_kinds import draw_input, pair_maker_for
+from .models import Pix2PixGenerator
+from .paired_datasets import DATASETS
+from .quantization import (
+    CALIBRATION_IMAGES,
+    CHECK_IMAGES,
+    IMAGE_SIZE,
+    INT8_FILE,
+    ONNX_DIR,
+    QualityCheck,
+    read_check,
+    write_onnx_files,
+)
+from .tasks import Task, find_dataset_dir, get_task
+from .zoo import eval_batches
+
+logger = logging.getLogger(__name__)
+
+#: the card's figures of the web files, kept beside metrics.json (committed; the ONNX files are not)
+WEB_CHECK_FILE = "onnx_check.json"
+
+
+def _round_robin(parts: list[list[torch.Tensor]], count: int) -> torch.Tensor:
+    """`count` tensors taken from each part in turn (tasks on several datasets get some of each)."""
+    rows = [part[i] for i in range(max(map(len, parts))) for part in parts if i < len(part)]
+    return torch.stack(rows[:count])
+
+
+def calibration_inputs(task: Task, count: int = CALIBRATION_IMAGES, size: int = IMAGE_SIZE) -> torch.Tensor:
+    """`count` model inputs made from the task's training split as training makes them (its kind's pair maker,
+    seeded by the pair's index), evenly spaced through each dataset, resized to `size`: (N, C, H, W) in [-1, 1]."""
+    make_pair = pair_maker_for(task)
+    transform = PairedTransform(size, size, train=False)
+    parts = []
+    for name in task.datasets:
+        direction = DATASETS[name].photo_direction if task.derived_from_photos else task.direction
+        pairs = load_paired_dataset(find_dataset_dir(name), "train", direction=direction)
+        picks = range(0, len(pairs), max(1, len(pairs) // count))[:count]
+        part = []
+        for index in picks:
+            inp, target = pairs[index]["input"], pairs[index]["target"]
+            if make_pair is not None:
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(index)
+                    inp, target = make_pair(inp, target)
+            part.append(transform(inp, target)["input"])
+        parts.append(part)
+    return _round_robin(parts, count)
+
+
+def heldout_inputs(task: Task, count: int = CHECK_IMAGES, size: int = IMAGE_SIZE) -> torch.Tensor:
+    """The first `count` evaluation inputs of the task (its datasets in turn), as the zoo's evaluation makes them."""
+    per_dataset = -(-count // len(task.datasets))
+    parts = [
+        list(torch.cat([b["input"] for b in eval_batches(task, name, per_dataset, size)])) for name in task.datasets
+    ]
+    return _round_robin(parts, count)
+
+
+def drawn_inputs(task: Task, count: int, size: int, first_seed: int) -> torch.Tensor:
+    """Inputs drawn by the task's kind (where its dataset is not here): seeds `first_seed`, `first_seed + 1`, ..."""
+    return torch.stack(
+        [pil_to_tensor(draw_input(task.name, size, seed)) for seed in range(first_seed, first_seed + count)]
+    )
+
+
+def task_inputs(task: Task) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """Calibration and held-out inputs of `task`, and where they came from: its data when it is here, else
+    drawings (different seeds for the two)."""
+    try:
+        return calibration_inputs(task), heldout_inputs(task), "the task's training split / evaluation split"
+    except Pix2PixHubError as exc:
+        logger.warning("%s: %s; calibrating and checking on drawn inputs instead", task.name, exc)
+        drawn = "drawn inputs (the task's data was not found)"
+        return (
+            drawn_inputs(task, CALIBRATION_IMAGES, IMAGE_SIZE, 0),
+            drawn_inputs(task, CHECK_IMAGES, IMAGE_SIZE, 1000),
+            drawn,
+        )
+
+
+@dataclass(frozen=True)
+class WebExport:
+    """One task's export: where its files are, their check, whether they were made now, and how long it took."""
+
+    task: str
+    folder: Path
+    check: QualityCheck
+    made: bool
+    seconds: float
+
+
+def export_task(task: Task, folder: Path | None = None, force: bool = False) -> WebExport:
+    """Write the task's zoo model's ONNX files into `folder` (default `model_zoo/<task>/onnx/`) unless a check for
+    the same weights is already there (`force` makes them again), and its figures beside the zoo card
+    (`onnx_check.json`)."""
+    start = time.perf_counter()
+    folder = folder or task.zoo_dir / ONNX_DIR
+    generator = Pix2PixGenerator.from_pretrained(str(task.zoo_dir)).float().eval()
+    check = read_check(folder)
+    fresh = check is not None and check.weights_hash == weights_hash(generator) and (folder / INT8_FILE).is_file()
+    if force or not fresh:
+        calibration, heldout, inputs = task_inputs(task)
+        check = write_onnx_files(generator, folder, calibration, heldout, inputs)
+    assert check is not None
+    (task.zoo_dir / WEB_CHECK_FILE).write_text(json.dumps(web_figures(check), indent=2) + "\n")
+    return WebExport(task.name, folder, check, force or not fresh, time.perf_counter() - start)
+
+
+def web_figures(check: QualityCheck) -> dict:
+    """What a zoo card says about the ONNX files: each file's PSNR against torch fp32 and whether it passed."""
+    return {
+        "fp32": {"psnr_db": check.psnr_fp32_db, "psnr_min_db": check.psnr_fp32_min_db, "passed": check.fp32_passed},
+        "int8": {"psnr_db": check.psnr_int8_db, "psnr_min_db": check.psnr_int8_min_db, "passed": check.int8_passed},
+        "images": check.images,
+        "inputs": check.inputs,
+    }
+
+
+def export_zoo(tasks: list[str] | None = None, force: bool = False) -> Iterator[WebExport]:
+    """`export_task` for each zoo task (or those named), one after another, yielding each result when done."""
+    from .zoo import zoo_tasks
+
+    selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
+    missing = [task.name for task in selected if not task.bundled]
+    if missing:
+        raise Pix2PixHubError(f"no zoo model for {', '.join(missing)}: train it with train/zoo/train_task.sh TASK")
+    for task in selected:
+        yield export_task(task, force=force)
