@@ -135,7 +135,7 @@ def reference(task_name: str, given: np.ndarray, onnx_file: Path | None = None) 
     task = get_task(task_name)
     model_input = prepare_input(task, Image.fromarray(given))
     if onnx_file is None:
-        output = Pix2PixPipeline.from_pretrained(task.zoo_dir, backend="torch", precision="fp32")(model_input)
+        output = Pix2PixPipeline.from_pretrained(task.zoo_dir, backend="torch", precision="fp32")(model_input).image
     else:
         batch = pil_to_tensor(model_input)[None].numpy()
         output = tensor_to_pil(torch.from_numpy(run_onnx(onnx_file, batch)[0]))
