@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -36,6 +37,7 @@ INT8_FILE = "model_quantized.onnx"
 CHECK_FILE = "quantization.json"
 #: the least held-out PSNR (dB) against torch fp32 that each file must reach
 MIN_PSNR_DB = {FP32_FILE: 40.0, INT8_FILE: 30.0}
+T = TypeVar("T")
 #: calibration and check images at the zoo's resolution (enough for stable ranges; more costs export time)
 CALIBRATION_IMAGES = 8
 CHECK_IMAGES = 8
@@ -180,8 +182,21 @@ def write_onnx_files(
     return check
 
 
-def matching_folder(folders: list[Path], weights: str) -> Path | None:
-    """The first of `folders` whose stored check belongs to the weights hashed `weights` and has both files."""
+def source_folder(generator: Pix2PixGenerator) -> Path | None:
+    """The model folder `generator` was loaded from (a zoo folder, a Hub snapshot, a training run), if any."""
+    return getattr(generator, "_source_dir", None)
+
+
+def find_int8_folder(generator: Pix2PixGenerator, weights: str) -> Path | None:
+    """A folder holding an int8 graph of these weights (hashed `weights`) with its check: the onnx/ of the folder
+    the generator was loaded from, of any zoo folder (the same weights fetched from the Hub), or the graph cache's
+    entry made at load time; None when there is none yet."""
+    from .graph_cache import cache_dir
+    from .tasks import ZOO_DIR
+
+    source = source_folder(generator)
+    folders = [source / ONNX_DIR] if source is not None else []
+    folders += sorted(ZOO_DIR.glob(f"*/{ONNX_DIR}")) + [cache_dir() / "graphs" / f"{weights}-int8"]
     for folder in folders:
         check = read_check(folder)
         if check is not None and check.weights_hash == weights and (folder / INT8_FILE).is_file():
@@ -189,11 +204,28 @@ def matching_folder(folders: list[Path], weights: str) -> Path | None:
     return None
 
 
-def require_onnx_folder(folder: Path | None, what: str) -> Path:
-    """`folder`, or a clear error saying how to make the int8 files of `what`."""
-    if folder is None:
+def load_int8(generator: Pix2PixGenerator, weights: str, load: Callable[[Path], T]) -> T:
+    """`load(folder)` of the int8 graph of these weights: the one `find_int8_folder` finds, else, for a zoo model,
+    one made now into the graph cache (calibrated and checked on its task's inputs as `export-web` does); a model
+    of no zoo task without one gets a clear error naming the fix."""
+    found = find_int8_folder(generator, weights)
+    if found is not None:
+        return load(found)
+    from .graph_cache import cached_graph
+    from .tasks import TASKS
+    from .web_export import task_inputs
+
+    source = source_folder(generator)
+    task = next((t for t in TASKS.values() if source is not None and t.zoo_dir.resolve() == source.resolve()), None)
+    if task is None:
         raise Pix2PixHubError(
-            f"no int8 graph for {what}: make one with `pix2pix-hub export-web TASK` (zoo models: calibrated on the "
-            "task's training inputs), or load the model from a folder whose onnx/ holds one."
+            f"no int8 graph for this model{f' ({source})' if source else ''}: int8 needs a calibration on the "
+            "task's own inputs. Make it with `pix2pix_hub.quantization.write_onnx_files(generator, "
+            "MODEL_FOLDER / 'onnx', calibration, heldout, inputs)`, or use a zoo model (`pix2pix-hub export-web TASK`)."
         )
-    return folder
+
+    def build(folder: Path) -> None:
+        write_onnx_files(generator, folder, *task_inputs(task))
+
+    loaded, _ = cached_graph(f"{weights}-int8", "onnxruntime", build=build, load=load)
+    return loaded

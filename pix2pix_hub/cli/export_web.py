@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export-web", help="write each zoo model's onnx/ folder (fp32 and int8 ONNX) for the browser and int8 backend"
