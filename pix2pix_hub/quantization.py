@@ -13,6 +13,7 @@ considers int8 for a model whose check passed).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tempfile
@@ -23,9 +24,11 @@ from typing import TypeVar
 
 import numpy as np
 import torch
+from PIL import Image
 
 from .errors import Pix2PixHubError
 from .evaluation.metrics import image_metrics
+from .images import image_grid, tensor_to_pil
 from .models import Pix2PixGenerator
 from .onnx_export import export_onnx
 
@@ -33,8 +36,12 @@ from .onnx_export import export_onnx
 ONNX_DIR = "onnx"
 FP32_FILE = "model.onnx"
 INT8_FILE = "model_quantized.onnx"
-#: the quality check of both files, with the weights' hash (see `QualityCheck`)
+#: the quality check of both files, with the weights' hash (see `QualityCheck`), and its contact sheet
 CHECK_FILE = "quantization.json"
+CHECK_SHEET = "check.png"
+#: held-out images in the contact sheet, and how much it amplifies the int8 output's difference from fp32
+SHEET_ROWS = 4
+SHEET_DIFF_GAIN = 8
 #: the least held-out PSNR (dB) against torch fp32 that each file must reach
 MIN_PSNR_DB = {FP32_FILE: 40.0, INT8_FILE: 30.0}
 T = TypeVar("T")
@@ -157,6 +164,8 @@ def write_onnx_files(
     (`quantization.json`, `inputs` says where the inputs came from); returns the check."""
     from .graph_cache import weights_hash
 
+    if importlib.util.find_spec("onnxruntime") is None:
+        raise Pix2PixHubError("int8 quantization needs the onnx extra: pip install 'pix2pix_hub[onnx]'")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     generator = generator.float().eval()
@@ -164,11 +173,12 @@ def write_onnx_files(
     quantize_onnx(folder / FP32_FILE, folder / INT8_FILE, calibration)
     with torch.inference_mode():
         reference = torch.cat([generator(row[None]) for row in heldout])
-    scores = {}
+    scores, outputs = {}, {}
     for name in (FP32_FILE, INT8_FILE):
         session = onnx_session(folder / name)
-        outputs = np.concatenate([session.run(["output"], {"input": row[None].numpy()})[0] for row in heldout])
-        scores[name] = _psnr(outputs, reference)
+        outputs[name] = np.concatenate([session.run(["output"], {"input": row[None].numpy()})[0] for row in heldout])
+        scores[name] = _psnr(outputs[name], reference)
+    contact_sheet(heldout, reference, torch.from_numpy(outputs[INT8_FILE])).save(folder / CHECK_SHEET)
     check = QualityCheck(
         weights_hash=weights_hash(generator),
         psnr_fp32_db=round(float(scores[FP32_FILE].mean()), 2),
@@ -180,6 +190,16 @@ def write_onnx_files(
     )
     (folder / CHECK_FILE).write_text(json.dumps(asdict(check), indent=2) + "\n")
     return check
+
+
+def contact_sheet(inputs: torch.Tensor, fp32: torch.Tensor, int8: torch.Tensor) -> Image.Image:
+    """The first `SHEET_ROWS` held-out images, one per row: input, fp32 output, int8 output, and their difference
+    amplified `SHEET_DIFF_GAIN` times (mid-grey: none), to look at before trusting the PSNR."""
+    rows = []
+    for x, a, b in list(zip(inputs, fp32, int8, strict=True))[:SHEET_ROWS]:
+        difference = ((b - a) * SHEET_DIFF_GAIN).clamp(-1, 1)
+        rows.append([tensor_to_pil(t) for t in (x, a, b, difference)])
+    return image_grid(rows)
 
 
 def source_folder(generator: Pix2PixGenerator) -> Path | None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
 import torch
 
+from .card_files import card_template
 from .data import PairedTransform, load_paired_dataset
 from .errors import Pix2PixHubError
 from .graph_cache import weights_hash
@@ -27,15 +30,19 @@ from .paired_datasets import DATASETS
 from .quantization import (
     CALIBRATION_IMAGES,
     CHECK_IMAGES,
+    FP32_FILE,
     IMAGE_SIZE,
     INT8_FILE,
+    MIN_PSNR_DB,
     ONNX_DIR,
+    SHEET_DIFF_GAIN,
+    SHEET_ROWS,
     QualityCheck,
     read_check,
     write_onnx_files,
 )
 from .tasks import Task, find_dataset_dir, get_task
-from .zoo import eval_batches
+from .zoo import eval_batches, zoo_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -113,20 +120,25 @@ class WebExport:
     seconds: float
 
 
-def export_task(task: Task, folder: Path | None = None, force: bool = False) -> WebExport:
-    """Write the task's zoo model's ONNX files into `folder` (default `model_zoo/<task>/onnx/`) unless a check for
-    the same weights is already there (`force` makes them again), and its figures beside the zoo card
-    (`onnx_check.json`)."""
+def export_task(task: Task, zoo_folder: Path | None = None, force: bool = False) -> WebExport:
+    """Write the ONNX files of the task's zoo model (in `zoo_folder`, default `model_zoo/<task>/`) into its onnx/
+    unless a check for the same weights is already there (`force` makes them again); store the figures beside the
+    card (`onnx_check.json`) and write the card's ONNX section."""
     start = time.perf_counter()
-    folder = folder or task.zoo_dir / ONNX_DIR
-    generator = Pix2PixGenerator.from_pretrained(str(task.zoo_dir)).float().eval()
+    zoo_folder = zoo_folder or task.zoo_dir
+    folder = zoo_folder / ONNX_DIR
+    generator = Pix2PixGenerator.from_pretrained(str(zoo_folder)).float().eval()
     check = read_check(folder)
     fresh = check is not None and check.weights_hash == weights_hash(generator) and (folder / INT8_FILE).is_file()
     if force or not fresh:
         calibration, heldout, inputs = task_inputs(task)
         check = write_onnx_files(generator, folder, calibration, heldout, inputs)
     assert check is not None
-    (task.zoo_dir / WEB_CHECK_FILE).write_text(json.dumps(web_figures(check), indent=2) + "\n")
+    (zoo_folder / WEB_CHECK_FILE).write_text(json.dumps(web_figures(check), indent=2) + "\n")
+    card = zoo_folder / "README.md"
+    if card.is_file():
+        section = web_section(task, zoo_folder)
+        card.write_text(with_web_section(card.read_text(encoding="utf-8"), section), encoding="utf-8")
     return WebExport(task.name, folder, check, force or not fresh, time.perf_counter() - start)
 
 
@@ -142,11 +154,48 @@ def web_figures(check: QualityCheck) -> dict:
 
 def export_zoo(tasks: list[str] | None = None, force: bool = False) -> Iterator[WebExport]:
     """`export_task` for each zoo task (or those named), one after another, yielding each result when done."""
-    from .zoo import zoo_tasks
-
     selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
     missing = [task.name for task in selected if not task.bundled]
     if missing:
         raise Pix2PixHubError(f"no zoo model for {', '.join(missing)}: train it with train/zoo/train_task.sh TASK")
     for task in selected:
         yield export_task(task, force=force)
+
+
+#: the heading of the card section `web_section` renders (`export-web` writes it in place, before Training)
+WEB_HEADING = "## ONNX and int8"
+
+
+def web_section(task: Task, zoo_folder: Path | None = None) -> str:
+    """The zoo card's section on the ONNX files (model_cards/onnx_section.md) from the figures stored in
+    `zoo_folder` (default `model_zoo/<task>/`, `onnx_check.json`); empty when they were never exported."""
+    path = (zoo_folder or task.zoo_dir) / WEB_CHECK_FILE
+    if not path.is_file():
+        return ""
+    figures = json.loads(path.read_text())
+    template = jinja2.Template(card_template("onnx_section.md"), undefined=jinja2.StrictUndefined)
+    training_split = figures["inputs"].startswith("the task's")
+    return (
+        template.render(
+            task=task,
+            figures=figures,
+            calibration=f"{CALIBRATION_IMAGES} {IMAGE_SIZE}x{IMAGE_SIZE}",
+            inputs_from="inputs of the task's training split" if training_split else figures["inputs"],
+            min_db={"fp32": MIN_PSNR_DB[FP32_FILE], "int8": MIN_PSNR_DB[INT8_FILE]},
+            sheet_rows=SHEET_ROWS,
+            gain=SHEET_DIFF_GAIN,
+        ).rstrip("\n")
+        + "\n\n"
+    )
+
+
+def with_web_section(card: str, section: str) -> str:
+    """`card` with its ONNX section replaced by `section` (or inserted before its training section, else at the
+    end), so that rendering it again keeps one copy."""
+    pattern = re.compile(rf"^{re.escape(WEB_HEADING)}\n.*?(?=^## |\Z)", flags=re.M | re.S)
+    if pattern.search(card):
+        return pattern.sub(lambda _: section, card, count=1)
+    training = re.search(r"^## Training\n", card, flags=re.M)
+    if training is None:
+        return card.rstrip("\n") + "\n\n" + section
+    return card[: training.start()] + section + card[training.start() :]
