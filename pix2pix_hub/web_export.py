@@ -42,12 +42,9 @@ from .quantization import (
     write_onnx_files,
 )
 from .tasks import Task, find_dataset_dir, get_task
-from .zoo import eval_batches, zoo_tasks
+from .zoo import ONNX_CHECK_FILE, eval_batches, zoo_tasks
 
 logger = logging.getLogger(__name__)
-
-#: the card's figures of the web files, kept beside metrics.json (committed; the ONNX files are not)
-WEB_CHECK_FILE = "onnx_check.json"
 
 
 def _round_robin(parts: list[list[torch.Tensor]], count: int) -> torch.Tensor:
@@ -134,7 +131,7 @@ def export_task(task: Task, zoo_folder: Path | None = None, force: bool = False)
         calibration, heldout, inputs = task_inputs(task)
         check = write_onnx_files(generator, folder, calibration, heldout, inputs)
     assert check is not None
-    (zoo_folder / WEB_CHECK_FILE).write_text(json.dumps(web_figures(check), indent=2) + "\n")
+    (zoo_folder / ONNX_CHECK_FILE).write_text(json.dumps(web_figures(check), indent=2) + "\n")
     card = zoo_folder / "README.md"
     if card.is_file():
         section = web_section(task, zoo_folder)
@@ -169,7 +166,7 @@ WEB_HEADING = "## ONNX and int8"
 def web_section(task: Task, zoo_folder: Path | None = None) -> str:
     """The zoo card's section on the ONNX files (model_cards/onnx_section.md) from the figures stored in
     `zoo_folder` (default `model_zoo/<task>/`, `onnx_check.json`); empty when they were never exported."""
-    path = (zoo_folder or task.zoo_dir) / WEB_CHECK_FILE
+    path = (zoo_folder or task.zoo_dir) / ONNX_CHECK_FILE
     if not path.is_file():
         return ""
     figures = json.loads(path.read_text())

@@ -27,12 +27,24 @@ from .models import Pix2PixGenerator
 from .models.hub_model import DISCRIMINATOR_SUBFOLDER
 from .paired_datasets import DATASETS, eval_split_of
 from .paper_results import paper_result
+from .quantization import ONNX_DIR
 from .tasks import TASKS, WEIGHTS_FILE, ZOO_DIR, Task, find_dataset_dir, get_task
 from .training.metrics import score_generator
 
-#: the files a zoo folder holds
+#: the files a zoo folder holds; the onnx/ folder is made by `pix2pix-hub export-web` (never committed), which
+#: keeps its figures for the card in ONNX_CHECK_FILE (committed)
 METRICS_FILE = "metrics.json"
-ZOO_FILES = ("config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FILE, f"{DISCRIMINATOR_SUBFOLDER}/*")
+ONNX_CHECK_FILE = "onnx_check.json"
+ZOO_FILES = (
+    "config.json",
+    WEIGHTS_FILE,
+    "README.md",
+    "samples.png",
+    METRICS_FILE,
+    ONNX_CHECK_FILE,
+    f"{DISCRIMINATOR_SUBFOLDER}/*",
+    f"{ONNX_DIR}/*",
+)
 #: all zoo weights together must stay below this (the repository stays light)
 ZOO_BUDGET_BYTES = 80 * 1024 * 1024
 #: the discriminators shipped beside the generators (for --init_from), all together, outside the generators' budget
@@ -169,8 +181,11 @@ def export_discriminator(
 def push_zoo(
     namespace: str, tasks: list[str] | None = None, private: bool = False, token: str | None = None
 ) -> dict[str, str]:
-    """Upload each zoo folder (or those of `tasks`) to `<namespace>/<task>`; returns task -> repo URL."""
+    """Upload each zoo folder (or those of `tasks`) to `<namespace>/<task>` with its onnx/ files (made first where
+    missing or stale, `web_export.export_task`); returns task -> repo URL."""
     from huggingface_hub import HfApi
+
+    from .web_export import export_task
 
     selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
     missing = [task.name for task in selected if not task.bundled]
@@ -185,6 +200,7 @@ def push_zoo(
     urls = {}
     for task in selected:
         repo_id = f"{namespace}/{task.name}"
+        export_task(task)
         api.create_repo(repo_id, private=private, exist_ok=True)
         api.upload_folder(
             repo_id=repo_id,
