@@ -24,6 +24,8 @@ from pix2pix_hub.quantization import (
     read_check,
     write_onnx_files,
 )
+from pix2pix_hub.space.models import ModelStore
+from pix2pix_hub.tasks import get_task
 
 pytestmark = pytest.mark.skipif(not backend_installed("onnxruntime"), reason="needs the onnx extra")
 
@@ -98,3 +100,18 @@ def test_auto_considers_int8_only_where_the_stored_check_passed(model_folder, pa
     assert int8_passed(pipe.generator, weights_hash(pipe.generator)) is passed
     pipe.choose_backend(draw_pair(64)[0])
     assert any(label.startswith("int8") for label in pipe.backend_choice.timings) is passed
+
+
+def test_the_space_serves_int8_with_one_argument(model_folder, tmp_path):
+    _, folder = model_folder
+    zoo = tmp_path / "zoo"
+    (zoo / "edges2shoes").mkdir(parents=True)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            target = zoo / "edges2shoes" / path.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    store = ModelStore(zoo, use_hub=False, backend="int8")
+    output = store.translate(get_task("edges2shoes"), draw_pair(64)[0])
+    assert output.size == (64, 64)
+    assert store.load(get_task("edges2shoes")).backend_used.startswith("int8 (")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..defaults import BACKEND_CHOICES
 from ..tasks import ZOO_DIR
 
 
@@ -13,6 +14,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=7860, help="port to listen on")
     parser.add_argument(
         "--zoo-dir", default=str(ZOO_DIR), help="folder with one model folder per task (default: the bundled zoo)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default="auto",
+        help="inference backend of every model (auto: torch at once, then the fastest, tuned in the background)",
     )
     parser.set_defaults(func=run)
 
@@ -28,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from ..tasks import TASKS
 
     logging.getLogger("pix2pix_hub").setLevel(logging.INFO)  # the backend choices and cache hits, one line each
-    store = ModelStore(args.zoo_dir)
+    store = ModelStore(args.zoo_dir, backend=args.backend)
     demo = build_app(store)
     try:
         demo.launch(server_name=args.host, server_port=args.port, share=False, prevent_thread_lock=True)
@@ -37,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
             f"cannot listen on {args.host}:{args.port} ({str(exc).splitlines()[0]}). Stop what uses the port, or pass "
             "--port with a free one."
         ) from exc
-    threading.Thread(
-        target=store.tune_backends, args=(list(TASKS.values()),), name="tune-backends", daemon=True
-    ).start()
+    if args.backend == "auto":
+        threading.Thread(
+            target=store.tune_backends, args=(list(TASKS.values()),), name="tune-backends", daemon=True
+        ).start()
     demo.block_thread()
     return 0
