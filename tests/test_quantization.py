@@ -17,6 +17,7 @@ from pix2pix_hub.backends import backend_installed, int8_passed, make_runner
 from pix2pix_hub.graph_cache import weights_hash
 from pix2pix_hub.quantization import (
     CHECK_FILE,
+    CHECK_SHEET,
     FP32_FILE,
     INT8_FILE,
     ONNX_DIR,
@@ -26,6 +27,8 @@ from pix2pix_hub.quantization import (
 )
 from pix2pix_hub.space.models import ModelStore
 from pix2pix_hub.tasks import get_task
+from pix2pix_hub.web_export import WEB_HEADING, export_task, web_section, with_web_section
+from pix2pix_hub.zoo import ONNX_CHECK_FILE
 
 pytestmark = pytest.mark.skipif(not backend_installed("onnxruntime"), reason="needs the onnx extra")
 
@@ -115,3 +118,22 @@ def test_the_space_serves_int8_with_one_argument(model_folder, tmp_path):
     output = store.translate(get_task("edges2shoes"), draw_pair(64)[0])
     assert output.size == (64, 64)
     assert store.load(get_task("edges2shoes")).backend_used.startswith("int8 (")
+
+
+def test_export_web_writes_the_card_section_once_and_keeps_current_files(tmp_path):
+    task = get_task("facades-labels2photo")
+    folder = tmp_path / task.name
+    tiny_generator(5).save_pretrained(folder)
+    (folder / "README.md").write_text("# a card\n\n## Evaluation\n\nscores\n\n## Training\n\nsteps\n")
+    first = export_task(task, zoo_folder=folder)
+    assert first.made and first.check.fp32_passed
+    assert (folder / ONNX_DIR / INT8_FILE).is_file() and (folder / ONNX_DIR / CHECK_SHEET).is_file()
+    figures = json.loads((folder / ONNX_CHECK_FILE).read_text())
+    assert figures["int8"]["psnr_db"] == first.check.psnr_int8_db
+    card = (folder / "README.md").read_text()
+    assert card.index("## Evaluation") < card.index(WEB_HEADING) < card.index("## Training")
+    assert f"| `model_quantized.onnx` | {first.check.psnr_int8_db:.1f} |" in card
+    again = export_task(task, zoo_folder=folder)  # the same weights: the files are kept, the card not doubled
+    assert not again.made and again.check == first.check
+    assert (folder / "README.md").read_text() == card
+    assert with_web_section(card, web_section(task, folder)) == card
