@@ -45,6 +45,8 @@ SHEET_DIFF_GAIN = 8
 #: the least held-out PSNR (dB) against torch fp32 that each file must reach
 MIN_PSNR_DB = {FP32_FILE: 40.0, INT8_FILE: 30.0}
 T = TypeVar("T")
+#: names how `quantize_onnx` quantizes; files made by another recipe are made again by `export-web`
+RECIPE = "qdq-s8-weights-per-channel-u8-activations-percentile-99.999-first-last-conv-fp32"
 #: calibration and check images at the zoo's resolution (enough for stable ranges; more costs export time)
 CALIBRATION_IMAGES = 8
 CHECK_IMAGES = 8
@@ -65,6 +67,8 @@ class QualityCheck:
     #: held-out images checked, and where they and the calibration images came from
     images: int
     inputs: str
+    #: the quantization recipe (`RECIPE`) the int8 file was made with
+    recipe: str
 
     @property
     def fp32_passed(self) -> bool:
@@ -190,6 +194,7 @@ def write_onnx_files(
         psnr_int8_min_db=round(float(scores[INT8_FILE].min()), 2),
         images=len(heldout),
         inputs=inputs,
+        recipe=RECIPE,
     )
     (folder / CHECK_FILE).write_text(json.dumps(asdict(check), indent=2) + "\n")
     return check

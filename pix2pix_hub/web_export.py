@@ -30,11 +30,13 @@ from .paired_datasets import DATASETS
 from .quantization import (
     CALIBRATION_IMAGES,
     CHECK_IMAGES,
+    CHECK_SHEET,
     FP32_FILE,
     IMAGE_SIZE,
     INT8_FILE,
     MIN_PSNR_DB,
     ONNX_DIR,
+    RECIPE,
     SHEET_DIFF_GAIN,
     SHEET_ROWS,
     QualityCheck,
@@ -126,7 +128,11 @@ def export_task(task: Task, zoo_folder: Path | None = None, force: bool = False)
     folder = zoo_folder / ONNX_DIR
     generator = Pix2PixGenerator.from_pretrained(str(zoo_folder)).float().eval()
     check = read_check(folder)
-    fresh = check is not None and check.weights_hash == weights_hash(generator) and (folder / INT8_FILE).is_file()
+    fresh = (
+        check is not None
+        and (check.weights_hash, check.recipe) == (weights_hash(generator), RECIPE)
+        and all((folder / name).is_file() for name in (FP32_FILE, INT8_FILE, CHECK_SHEET))
+    )
     if force or not fresh:
         calibration, heldout, inputs = task_inputs(task)
         check = write_onnx_files(generator, folder, calibration, heldout, inputs)
