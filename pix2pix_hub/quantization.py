@@ -1,8 +1,8 @@
 """Int8 post-training quantization of a generator, shared by the Python int8 backend and the web export.
 
 One path: the generator exported as ONNX (`onnx_export.export_onnx`, fp32), then onnxruntime's static quantization
-to a QDQ graph (QuantizeLinear/DequantizeLinear around each convolution: int8 per-channel weights, uint8
-activations) calibrated on the task's own training inputs. The same two files serve every consumer: onnxruntime
+to a QDQ graph (QuantizeLinear/DequantizeLinear around the convolutions: int8 per-channel weights, uint8
+activations; the first and last convolutions stay fp32) calibrated on the task's own training inputs. The same two files serve every consumer: onnxruntime
 (Python and onnxruntime-web's WASM backend) and OpenVINO, which reads QDQ ONNX and runs its convolutions in int8.
 
 Each export is checked on held-out inputs (the task's evaluation split) against the torch generator in fp32: the
@@ -32,6 +32,8 @@ from .images import image_grid, tensor_to_pil
 from .models import Pix2PixGenerator
 from .onnx_export import export_onnx
 
+T = TypeVar("T")
+
 #: the folder, inside a model folder, and the file names transformers.js uses in Hub repos
 ONNX_DIR = "onnx"
 FP32_FILE = "model.onnx"
@@ -44,7 +46,6 @@ SHEET_ROWS = 4
 SHEET_DIFF_GAIN = 8
 #: the least held-out PSNR (dB) against torch fp32 that each file must reach
 MIN_PSNR_DB = {FP32_FILE: 40.0, INT8_FILE: 30.0}
-T = TypeVar("T")
 #: names how `quantize_onnx` quantizes; files made by another recipe are made again by `export-web`
 RECIPE = "qdq-s8-weights-per-channel-u8-activations-percentile-99.999-first-last-conv-fp32"
 #: calibration and check images at the zoo's resolution (enough for stable ranges; more costs export time)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,14 +158,26 @@ def web_figures(check: QualityCheck) -> dict:
     }
 
 
-def export_zoo(tasks: list[str] | None = None, force: bool = False) -> Iterator[WebExport]:
-    """`export_task` for each zoo task (or those named), one after another, yielding each result when done."""
+def _export_alone(name: str, force: bool) -> WebExport:
+    """`export_task` in a worker process, on one thread (the workers share the cores)."""
+    torch.set_num_threads(1)
+    return export_task(get_task(name), force=force)
+
+
+def export_zoo(tasks: list[str] | None = None, force: bool = False, jobs: int | None = None) -> Iterator[WebExport]:
+    """`export_task` for each zoo task (or those named), in `jobs` processes (default: one per CPU core; most of an
+    export is single-threaded: tracing, calibration, data), yielding each result in order when done."""
     selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
     missing = [task.name for task in selected if not task.bundled]
     if missing:
         raise Pix2PixHubError(f"no zoo model for {', '.join(missing)}: train it with train/zoo/train_task.sh TASK")
-    for task in selected:
-        yield export_task(task, force=force)
+    jobs = min(jobs or os.cpu_count() or 1, len(selected))
+    if jobs <= 1:
+        yield from (export_task(task, force=force) for task in selected)
+        return
+    # spawned, not forked: a fork of a process whose torch has started its thread pools can hang
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(_export_alone, [task.name for task in selected], [force] * len(selected))
 
 
 #: the heading of the card section `web_section` renders (`export-web` writes it in place, before Training)
