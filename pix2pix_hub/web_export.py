@@ -130,22 +130,25 @@ def export_task(task: Task, zoo_folder: Path | None = None, force: bool = False)
     zoo_folder = zoo_folder or task.zoo_dir
     folder = zoo_folder / ONNX_DIR
     generator = Pix2PixGenerator.from_pretrained(str(zoo_folder)).float().eval()
-    check = read_check(folder)
-    fresh = (
-        check is not None
-        and (check.weights_hash, check.recipe) == (weights_hash(generator), RECIPE)
-        and all((folder / name).is_file() for name in (FP32_FILE, INT8_FILE, CHECK_SHEET))
-    )
-    if force or not fresh:
+    check = None if force else current_check(generator, folder)
+    fresh = check is not None
+    if check is None:
         calibration, heldout, inputs = task_inputs(task)
         check = write_onnx_files(generator, folder, calibration, heldout, inputs)
-    assert check is not None
     (zoo_folder / ONNX_CHECK_FILE).write_text(json.dumps(web_figures(check), indent=2) + "\n")
     card = zoo_folder / "README.md"
     if card.is_file():
         section = web_section(task, zoo_folder)
         card.write_text(with_web_section(card.read_text(encoding="utf-8"), section), encoding="utf-8")
-    return WebExport(task.name, folder, check, force or not fresh, time.perf_counter() - start)
+    return WebExport(task.name, folder, check, not fresh, time.perf_counter() - start)
+
+
+def current_check(generator: Pix2PixGenerator, folder: Path) -> QualityCheck | None:
+    """The check of the files in `folder` when they are this generator's, by this recipe, and all there; else None."""
+    check = read_check(folder)
+    if check is None or (check.weights_hash, check.recipe) != (weights_hash(generator), RECIPE):
+        return None
+    return check if all((folder / name).is_file() for name in (FP32_FILE, INT8_FILE, CHECK_SHEET)) else None
 
 
 def web_figures(check: QualityCheck) -> dict:
@@ -171,13 +174,19 @@ def export_zoo(tasks: list[str] | None = None, force: bool = False, jobs: int | 
     missing = [task.name for task in selected if not task.bundled]
     if missing:
         raise Pix2PixHubError(f"no zoo model for {', '.join(missing)}: train it with train/zoo/train_task.sh TASK")
-    jobs = min(jobs or os.cpu_count() or 1, len(selected))
+    stale = [
+        task.name
+        for task in selected
+        if force or current_check(Pix2PixGenerator.from_pretrained(str(task.zoo_dir)), task.zoo_dir / ONNX_DIR) is None
+    ]
+    yield from (export_task(task) for task in selected if task.name not in stale)  # current: seconds in all
+    jobs = min(jobs or os.cpu_count() or 1, len(stale))
     if jobs <= 1:
-        yield from (export_task(task, force=force) for task in selected)
+        yield from (export_task(get_task(name), force=force) for name in stale)
         return
     # spawned, not forked: a fork of a process whose torch has started its thread pools can hang
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield from pool.map(_export_alone, [task.name for task in selected], [force] * len(selected))
+        yield from pool.map(_export_alone, stale, [force] * len(stale))
 
 
 #: the heading of the card section `web_section` renders (`export-web` writes it in place, before Training)
