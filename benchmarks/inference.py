@@ -8,7 +8,8 @@ memory and PSNR against fp32 eager (capped at 100 dB, as `pix2pix_hub.evaluation
     nice python benchmarks/inference.py --model edges2shoes   # a zoo model (ngf 16) instead of a random one
 
 A random generator's int8 graph is calibrated on other drawn inputs than the timed ones (its PSNR says little about
-a trained model's: `pix2pix-hub export-web` prints those); a zoo model uses its `onnx/` files or makes them.
+a trained model's: `pix2pix-hub export-web` prints those); a zoo model uses its `onnx/` files or makes them, and is
+timed on inputs drawn by its task's input kind.
 
 The last line is `speedup: <auto pipeline images/s / plain fp32 eager batch 1 images/s>`.
 """
@@ -34,19 +35,22 @@ from pix2pix_hub.defaults import DEFAULT_BATCH_SIZE
 from pix2pix_hub.evaluation.metrics import image_metrics
 from pix2pix_hub.hardware import bf16_is_fast, cpu_features
 from pix2pix_hub.images import load_image, pil_to_tensor, tensor_to_uint8
+from pix2pix_hub.input_kinds import draw_input
 from pix2pix_hub.quantization import ONNX_DIR, write_onnx_files
+from pix2pix_hub.tasks import TASKS
 
 CLEAR_REFS = Path("/proc/self/clear_refs")
 STATUS = Path("/proc/self/status")
 
 
-def draw_inputs(folder: Path, count: int, size: int = 256, seed: int = 0) -> list[Path]:
-    """Smooth random colour fields, written as PNG (benchmarks never use dataset images)."""
+def draw_inputs(folder: Path, count: int, size: int = 256, seed: int = 0, task: str | None = None) -> list[Path]:
+    """Smooth random colour fields, or a zoo task's inputs drawn by its input kind (edges, label maps: what int8 is
+    calibrated for), written as PNG (benchmarks never use dataset images)."""
     rng = np.random.default_rng(seed)
     paths = []
     for i in range(count):
         coarse = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
-        img = load_image(coarse).resize((size, size))
+        img = draw_input(task, size, seed + i) if task else load_image(coarse).resize((size, size))
         paths.append(folder / f"{i:03d}.png")
         img.save(paths[-1])
     return paths
@@ -150,7 +154,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "in").mkdir()
-        paths = draw_inputs(Path(tmp) / "in", args.images)
+        task = args.model if args.model in TASKS else None
+        paths = draw_inputs(Path(tmp) / "in", args.images, task=task)
         generator = load_generator(args.model, args.ngf, Path(tmp) / "model")
         reference = copy.deepcopy(generator)
         print(f"cpu: {cpu_features().describe()}; torch CPU capability {torch.backends.cpu.get_cpu_capability()}")
