@@ -1,10 +1,15 @@
 """Inference speed of the paper's generator at 256x256 on this machine: plain fp32 eager batch 1 (what
 pytorch-CycleGAN-and-pix2pix's test.py does) against `Pix2PixPipeline.translate_folder` on a folder of 32 images
-with every backend and precision this CPU offers and with `backend="auto"`, measured side by side in one run
-(interleaved rounds, medians), with each variant's peak memory and PSNR against fp32 eager (capped at 100 dB, as
-`pix2pix_hub.evaluation.metrics` caps it).
+with every backend and precision this CPU offers, int8 (`pix2pix_hub.quantization`) at batch 1 and the batch size,
+and `backend="auto"`, measured side by side in one run (interleaved rounds, medians), with each variant's peak
+memory and PSNR against fp32 eager (capped at 100 dB, as `pix2pix_hub.evaluation.metrics` caps it).
 
     nice python benchmarks/inference.py [--images 32] [--rounds 3] [--ngf 64] [--batch-size 8] [--threads N]
+    nice python benchmarks/inference.py --model edges2shoes   # a zoo model (ngf 16) instead of a random one
+
+A random generator's int8 graph is calibrated on other drawn inputs than the timed ones (its PSNR says little about
+a trained model's: `pix2pix-hub export-web` prints those); a zoo model uses its `onnx/` files or makes them, and is
+timed on inputs drawn by its task's input kind.
 
 The last line is `speedup: <auto pipeline images/s / plain fp32 eager batch 1 images/s>`.
 """
@@ -25,23 +30,27 @@ import numpy as np
 import torch
 
 from pix2pix_hub import Pix2PixGenerator, Pix2PixPipeline
-from pix2pix_hub.backends import BF16_BACKENDS, GRAPH_BACKENDS, backend_installed
+from pix2pix_hub.backends import BF16_BACKENDS, GRAPH_BACKENDS, INT8_RUNTIMES, backend_installed
 from pix2pix_hub.defaults import DEFAULT_BATCH_SIZE
 from pix2pix_hub.evaluation.metrics import image_metrics
 from pix2pix_hub.hardware import bf16_is_fast, cpu_features
 from pix2pix_hub.images import load_image, pil_to_tensor, tensor_to_uint8
+from pix2pix_hub.input_kinds import draw_input
+from pix2pix_hub.quantization import ONNX_DIR, write_onnx_files
+from pix2pix_hub.tasks import TASKS
 
 CLEAR_REFS = Path("/proc/self/clear_refs")
 STATUS = Path("/proc/self/status")
 
 
-def draw_inputs(folder: Path, count: int, size: int = 256) -> list[Path]:
-    """Smooth random colour fields, written as PNG (benchmarks never use dataset images)."""
-    rng = np.random.default_rng(0)
+def draw_inputs(folder: Path, count: int, size: int = 256, seed: int = 0, task: str | None = None) -> list[Path]:
+    """Smooth random colour fields, or a zoo task's inputs drawn by its input kind (edges, label maps: what int8 is
+    calibrated for), written as PNG (benchmarks never use dataset images)."""
+    rng = np.random.default_rng(seed)
     paths = []
     for i in range(count):
         coarse = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
-        img = load_image(coarse).resize((size, size))
+        img = draw_input(task, size, seed + i) if task else load_image(coarse).resize((size, size))
         paths.append(folder / f"{i:03d}.png")
         img.save(paths[-1])
     return paths
@@ -99,17 +108,37 @@ def pipeline_variants(
             variants[name] = Pix2PixPipeline(
                 generator, device="cpu", precision=precision, batch_size=batch_size, backend=backend
             )
+    if any(backend_installed(runtime) for runtime in INT8_RUNTIMES):
+        for batch in dict.fromkeys((batch_size, 1)):
+            variants[f"int8, batch {batch}"] = Pix2PixPipeline(
+                generator, device="cpu", batch_size=batch, backend="int8"
+            )
     variants[f"auto, batch {batch_size}"] = Pix2PixPipeline(generator, device="cpu", batch_size=batch_size)
     if batch_size != 1:  # a copy of the model, so auto measures afresh, as in a process that translates one by one
         variants["auto, batch 1"] = Pix2PixPipeline(copy.deepcopy(generator), device="cpu", batch_size=1)
     return variants
 
 
+def load_generator(model: str | None, ngf: int, folder: Path) -> Pix2PixGenerator:
+    """The zoo model or folder `model` in fp32, else a random generator of width `ngf` saved into `folder` with
+    its int8 graph (calibrated on drawn inputs other than the timed ones), so the int8 backend finds it there."""
+    if model:
+        return Pix2PixGenerator.from_pretrained(model).float().eval()
+    torch.manual_seed(0)
+    Pix2PixGenerator(ngf=ngf).eval().save_pretrained(folder)
+    generator = Pix2PixGenerator.from_pretrained(str(folder)).eval()
+    (folder / "drawn").mkdir()
+    drawn = torch.stack([pil_to_tensor(load_image(p)) for p in draw_inputs(folder / "drawn", 16, seed=1)])
+    write_onnx_files(generator, folder / ONNX_DIR, drawn[:8], drawn[8:], "drawn colour fields")
+    return generator
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=32, help="images in the folder")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (median reported)")
-    parser.add_argument("--ngf", type=int, default=64, help="generator width (64 = the paper's)")
+    parser.add_argument("--ngf", type=int, default=64, help="random generator's width (64 = the paper's)")
+    parser.add_argument("--model", help="a zoo task or model folder to time instead of a random generator")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pipeline batch size")
     parser.add_argument(
         "--threads", type=int, help="CPU threads for every variant (default: torch's; 1 is steadier on a busy machine)"
@@ -123,17 +152,18 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)  # the graph runtimes take torch's count (pix2pix_hub.backends)
 
-    torch.manual_seed(0)
-    generator = Pix2PixGenerator(ngf=args.ngf).eval()
-    reference = Pix2PixGenerator(ngf=args.ngf).eval()
-    reference.load_state_dict(generator.state_dict())
-    print(f"cpu: {cpu_features().describe()}")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.2f}")
-    print(f"generator ngf={args.ngf}: {sum(p.numel() for p in generator.parameters()):,} parameters, 256x256 inputs")
-
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "in").mkdir()
-        paths = draw_inputs(Path(tmp) / "in", args.images)
+        task = args.model if args.model in TASKS else None
+        paths = draw_inputs(Path(tmp) / "in", args.images, task=task)
+        generator = load_generator(args.model, args.ngf, Path(tmp) / "model")
+        reference = copy.deepcopy(generator)
+        print(f"cpu: {cpu_features().describe()}; torch CPU capability {torch.backends.cpu.get_cpu_capability()}")
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; load average {os.getloadavg()[0]:.2f}")
+        print(
+            f"generator {args.model or 'random'} ngf={generator._hub_mixin_config['ngf']}: "
+            f"{sum(p.numel() for p in generator.parameters()):,} parameters, 256x256 inputs"
+        )
         variants = pipeline_variants(generator, args.batch_size, args.include_emulated)
         runs: dict[str, Callable[[], list[np.ndarray]]] = {
             "plain fp32 eager, batch 1": lambda: eager_batch1(reference, paths)

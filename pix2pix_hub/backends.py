@@ -1,5 +1,7 @@
 """Inference backends for a generator in deterministic eval mode: torch (channels_last, bf16 autocast where native),
-OpenVINO and onnxruntime, and `backend="auto"`, which times them once on the first batch and keeps the fastest.
+OpenVINO, onnxruntime, int8 (the generator quantized by `pix2pix_hub.quantization`, run by OpenVINO) and
+`backend="auto"`, which times them once on the first batch and keeps the fastest; auto considers int8 only for a
+model whose stored int8 quality check passed.
 
 Every backend takes and returns (N, C, H, W) float32 tensors in [-1, 1] with H and W multiples of the generator's
 `min_input_size`; batch, height and width are dynamic. Graph runtimes use as many threads as torch is set to when
@@ -40,8 +42,13 @@ BACKENDS = tuple(name for name in BACKEND_CHOICES if name != "auto")
 GRAPH_BACKENDS = ("openvino", "onnxruntime")
 #: backends with bf16 kernels; onnxruntime's CPU provider has no bf16 convolutions, so it always runs fp32
 BF16_BACKENDS = ("torch", "openvino")
+#: backends that run on the CPU only
+CPU_BACKENDS = (*GRAPH_BACKENDS, "int8")
 #: how to install each graph runtime (openvino is a dependency; onnxruntime comes with the onnx extra)
 BACKEND_INSTALL = {"openvino": "pip install openvino", "onnxruntime": "pip install 'pix2pix_hub[onnx]'"}
+#: int8 runs its QDQ graph on OpenVINO (2-2.5x its bf16 rate on an AVX512-VNNI CPU; onnxruntime runs the same graph
+#: at 1.1-1.5x its fp32 rate, benchmarks/inference.py), else on onnxruntime
+INT8_RUNTIMES = ("openvino", "onnxruntime")
 #: smallest job (images) for which "auto" converts and times without a stored choice (see the module docstring)
 AUTO_MIN_IMAGES = 8
 
@@ -53,10 +60,14 @@ class Runner:
     backend: str
     bf16: bool
     run: Callable[[torch.Tensor], torch.Tensor]
+    #: the graph runtime under an int8 runner ("openvino" or "onnxruntime")
+    runtime: str = ""
 
     @property
     def label(self) -> str:
-        """What runs, for logs and benchmarks: "openvino bf16", "torch fp32", ..."""
+        """What runs, for logs and benchmarks: "openvino bf16", "torch fp32", "int8 (openvino)", ..."""
+        if self.backend == "int8":
+            return f"int8 ({self.runtime})"
         return f"{self.backend} {'bf16' if self.bf16 else 'fp32'}"
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
@@ -72,10 +83,12 @@ def check_backend(name: str, device: torch.device) -> None:
     """Reject an unknown backend, a graph backend off the CPU, or one whose package is missing, naming the fix."""
     if name not in BACKEND_CHOICES:
         raise Pix2PixHubError(f"backend must be one of {', '.join(BACKEND_CHOICES)}, got {name!r}")
-    if name in GRAPH_BACKENDS and device.type != "cpu":
+    if name in CPU_BACKENDS and device.type != "cpu":
         raise Pix2PixHubError(f"backend {name!r} runs on the CPU only; use backend 'torch' or 'auto' on {device}")
     if name in GRAPH_BACKENDS and not backend_installed(name):
         raise Pix2PixHubError(f"backend {name!r} needs its package: {BACKEND_INSTALL[name]}")
+    if name == "int8" and not any(backend_installed(runtime) for runtime in INT8_RUNTIMES):
+        raise Pix2PixHubError(f"backend 'int8' needs OpenVINO or onnxruntime: {BACKEND_INSTALL['openvino']}")
 
 
 def amx_bf16_is_wrong(generator: Pix2PixGenerator, batch: torch.Tensor) -> bool:
@@ -168,6 +181,44 @@ def onnxruntime_runner(generator: Pix2PixGenerator, cache_key: str | None = None
     return Runner("onnxruntime", False, run)
 
 
+def int8_runner(generator: Pix2PixGenerator) -> Runner:
+    """The generator's int8 QDQ graph (`calibration.load_int8`: exported beside the model, or made now for a zoo
+    model) on OpenVINO, else onnxruntime; the parts left in float run in fp32."""
+    from . import quantization
+    from .calibration import load_int8
+
+    weights = graph_cache.weights_hash(generator)
+    if backend_installed("openvino"):
+        import openvino as ov
+
+        config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
+        compiled = load_int8(
+            generator,
+            weights,
+            lambda folder: ov.Core().compile_model(str(folder / quantization.INT8_FILE), "CPU", config),
+        )
+
+        def run(batch: torch.Tensor) -> torch.Tensor:
+            return torch.from_numpy(compiled.create_infer_request().infer([batch.detach().cpu().numpy()])[0])
+
+        return Runner("int8", False, run, runtime="openvino")
+    session = load_int8(generator, weights, lambda folder: quantization.onnx_session(folder / quantization.INT8_FILE))
+
+    def run_onnxruntime(batch: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(session.run(["output"], {"input": batch.detach().cpu().numpy()})[0])
+
+    return Runner("int8", False, run_onnxruntime, runtime="onnxruntime")
+
+
+def int8_passed(generator: Pix2PixGenerator, weights: str) -> bool:
+    """Whether an int8 graph of these weights exists and its stored quality check passed (auto's condition)."""
+    from . import quantization
+
+    folder = quantization.find_int8_folder(generator, weights)
+    check = quantization.read_check(folder) if folder is not None else None
+    return check is not None and check.int8_passed
+
+
 def make_runner(
     name: str, generator: Pix2PixGenerator, device: torch.device, bf16: bool, cache_key: str | None = None
 ) -> Runner:
@@ -181,6 +232,8 @@ def make_runner(
         return openvino_runner(generator, bf16, cache_key)
     if name == "onnxruntime":
         return onnxruntime_runner(generator, cache_key)
+    if name == "int8":
+        return int8_runner(generator)
     raise Pix2PixHubError(f"backend {name!r} is chosen by resolve_runner, not built")
 
 
@@ -279,9 +332,10 @@ def _cache_for(generator: torch.nn.Module) -> _GeneratorCache:
     return cache
 
 
-def _choice_key(weights: str, device: torch.device, bf16: bool, batch_size: int) -> str:
+def _choice_key(weights: str, device: torch.device, bf16: bool, batch_size: int, names: list[str]) -> str:
     precision = "bf16" if bf16 else "fp32"
-    return f"{weights}-{device.type}-{precision}-{torch.get_num_threads()}threads-batch{batch_size}"
+    with_int8 = "-int8" if "int8" in names else ""
+    return f"{weights}-{device.type}-{precision}-{torch.get_num_threads()}threads-batch{batch_size}{with_int8}"
 
 
 def resolve_runner(
@@ -317,10 +371,12 @@ def resolve_runner(
         key = (str(device), bf16)
         if key not in cache.choices:
             names = candidates(device)
+            if device.type == "cpu" and int8_passed(generator, cache.weights_hash(generator)):
+                names.append("int8")
             if len(names) == 1:
                 cache.choices[key] = (names[0], {}, None)
             else:
-                disk_key = _choice_key(cache.weights_hash(generator), device, bf16, batch.shape[0])
+                disk_key = _choice_key(cache.weights_hash(generator), device, bf16, batch.shape[0], names)
                 stored = graph_cache.read_choice(disk_key)
                 if stored is not None and stored["backend"] in names:
                     cache.choices[key] = (stored["backend"], stored["timings"], stored["batch_size"])
@@ -347,11 +403,14 @@ __all__ = [
     "BACKENDS",
     "BACKEND_CHOICES",
     "BF16_BACKENDS",
+    "CPU_BACKENDS",
     "Choice",
     "Runner",
     "backend_installed",
     "candidates",
     "check_backend",
+    "int8_passed",
+    "int8_runner",
     "make_runner",
     "measure",
     "resolve_runner",

@@ -8,4 +8,4 @@ DEFAULT_COLUMNS = ("imageA", "imageB")
 #: same-size inputs per forward pass; 8 measured fastest on a 2-core CPU (benchmarks/inference.py)
 DEFAULT_BATCH_SIZE = 8
 #: inference backends of `Pix2PixPipeline` (pix2pix_hub/backends.py); "auto" times the candidates once
-BACKEND_CHOICES = ("auto", "torch", "openvino", "onnxruntime")
+BACKEND_CHOICES = ("auto", "torch", "openvino", "onnxruntime", "int8")

@@ -88,7 +88,9 @@ class Pix2PixPipeline:
     `backend="auto"`, which times torch (channels_last, autocast) against OpenVINO (or onnxruntime) on the CPU
     once (on the first batch) and keeps the faster, stored on disk for later processes (`pix2pix_hub.graph_cache`);
     a call of fewer than `backends.AUTO_MIN_IMAGES` images with no stored choice runs on torch rather than pay
-    for a conversion. `backend_used` says what ran. Paper mode always runs on torch.
+    for a conversion. `backend="int8"` runs the model's int8 graph (`pix2pix_hub.quantization`: its onnx/ files from
+    `pix2pix-hub export-web`, or made at load for a zoo model); "auto" considers int8 only where the model's stored
+    int8 quality check passed. `backend_used` says what ran. Paper mode always runs on torch.
     """
 
     def __init__(

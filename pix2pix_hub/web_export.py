@@ -10,96 +10,42 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
 import torch
 
-from .data import PairedTransform, load_paired_dataset
+from .calibration import task_inputs
+from .card_files import card_template
 from .errors import Pix2PixHubError
 from .graph_cache import weights_hash
-from .images import pil_to_tensor
-from .input_kinds import draw_input, pair_maker_for
 from .models import Pix2PixGenerator
-from .paired_datasets import DATASETS
 from .quantization import (
     CALIBRATION_IMAGES,
-    CHECK_IMAGES,
+    CHECK_SHEET,
+    FP32_FILE,
     IMAGE_SIZE,
     INT8_FILE,
+    MIN_PSNR_DB,
     ONNX_DIR,
+    RECIPE,
+    SHEET_DIFF_GAIN,
+    SHEET_ROWS,
     QualityCheck,
     read_check,
     write_onnx_files,
 )
-from .tasks import Task, find_dataset_dir, get_task
-from .zoo import eval_batches
+from .tasks import Task, get_task
+from .zoo import ONNX_CHECK_FILE, zoo_tasks
 
 logger = logging.getLogger(__name__)
-
-#: the card's figures of the web files, kept beside metrics.json (committed; the ONNX files are not)
-WEB_CHECK_FILE = "onnx_check.json"
-
-
-def _round_robin(parts: list[list[torch.Tensor]], count: int) -> torch.Tensor:
-    """`count` tensors taken from each part in turn (tasks on several datasets get some of each)."""
-    rows = [part[i] for i in range(max(map(len, parts))) for part in parts if i < len(part)]
-    return torch.stack(rows[:count])
-
-
-def calibration_inputs(task: Task, count: int = CALIBRATION_IMAGES, size: int = IMAGE_SIZE) -> torch.Tensor:
-    """`count` model inputs made from the task's training split as training makes them (its kind's pair maker,
-    seeded by the pair's index), evenly spaced through each dataset, resized to `size`: (N, C, H, W) in [-1, 1]."""
-    make_pair = pair_maker_for(task)
-    transform = PairedTransform(size, size, train=False)
-    parts = []
-    for name in task.datasets:
-        direction = DATASETS[name].photo_direction if task.derived_from_photos else task.direction
-        pairs = load_paired_dataset(find_dataset_dir(name), "train", direction=direction)
-        picks = range(0, len(pairs), max(1, len(pairs) // count))[:count]
-        part = []
-        for index in picks:
-            inp, target = pairs[index]["input"], pairs[index]["target"]
-            if make_pair is not None:
-                with torch.random.fork_rng(devices=[]):
-                    torch.manual_seed(index)
-                    inp, target = make_pair(inp, target)
-            part.append(transform(inp, target)["input"])
-        parts.append(part)
-    return _round_robin(parts, count)
-
-
-def heldout_inputs(task: Task, count: int = CHECK_IMAGES, size: int = IMAGE_SIZE) -> torch.Tensor:
-    """The first `count` evaluation inputs of the task (its datasets in turn), as the zoo's evaluation makes them."""
-    per_dataset = -(-count // len(task.datasets))
-    parts = [
-        list(torch.cat([b["input"] for b in eval_batches(task, name, per_dataset, size)])) for name in task.datasets
-    ]
-    return _round_robin(parts, count)
-
-
-def drawn_inputs(task: Task, count: int, size: int, first_seed: int) -> torch.Tensor:
-    """Inputs drawn by the task's kind (where its dataset is not here): seeds `first_seed`, `first_seed + 1`, ..."""
-    return torch.stack(
-        [pil_to_tensor(draw_input(task.name, size, seed)) for seed in range(first_seed, first_seed + count)]
-    )
-
-
-def task_inputs(task: Task) -> tuple[torch.Tensor, torch.Tensor, str]:
-    """Calibration and held-out inputs of `task`, and where they came from: its data when it is here, else
-    drawings (different seeds for the two)."""
-    try:
-        return calibration_inputs(task), heldout_inputs(task), "the task's training split / evaluation split"
-    except Pix2PixHubError as exc:
-        logger.warning("%s: %s; calibrating and checking on drawn inputs instead", task.name, exc)
-        drawn = "drawn inputs (the task's data was not found)"
-        return (
-            drawn_inputs(task, CALIBRATION_IMAGES, IMAGE_SIZE, 0),
-            drawn_inputs(task, CHECK_IMAGES, IMAGE_SIZE, 1000),
-            drawn,
-        )
 
 
 @dataclass(frozen=True)
@@ -113,21 +59,33 @@ class WebExport:
     seconds: float
 
 
-def export_task(task: Task, folder: Path | None = None, force: bool = False) -> WebExport:
-    """Write the task's zoo model's ONNX files into `folder` (default `model_zoo/<task>/onnx/`) unless a check for
-    the same weights is already there (`force` makes them again), and its figures beside the zoo card
-    (`onnx_check.json`)."""
+def export_task(task: Task, zoo_folder: Path | None = None, force: bool = False) -> WebExport:
+    """Write the ONNX files of the task's zoo model (in `zoo_folder`, default `model_zoo/<task>/`) into its onnx/
+    unless a check for the same weights is already there (`force` makes them again); store the figures beside the
+    card (`onnx_check.json`) and write the card's ONNX section."""
     start = time.perf_counter()
-    folder = folder or task.zoo_dir / ONNX_DIR
-    generator = Pix2PixGenerator.from_pretrained(str(task.zoo_dir)).float().eval()
-    check = read_check(folder)
-    fresh = check is not None and check.weights_hash == weights_hash(generator) and (folder / INT8_FILE).is_file()
-    if force or not fresh:
+    zoo_folder = zoo_folder or task.zoo_dir
+    folder = zoo_folder / ONNX_DIR
+    generator = Pix2PixGenerator.from_pretrained(str(zoo_folder)).float().eval()
+    check = None if force else current_check(generator, folder)
+    fresh = check is not None
+    if check is None:
         calibration, heldout, inputs = task_inputs(task)
         check = write_onnx_files(generator, folder, calibration, heldout, inputs)
-    assert check is not None
-    (task.zoo_dir / WEB_CHECK_FILE).write_text(json.dumps(web_figures(check), indent=2) + "\n")
-    return WebExport(task.name, folder, check, force or not fresh, time.perf_counter() - start)
+    (zoo_folder / ONNX_CHECK_FILE).write_text(json.dumps(web_figures(check), indent=2) + "\n")
+    card = zoo_folder / "README.md"
+    if card.is_file():
+        section = web_section(task, zoo_folder)
+        card.write_text(with_web_section(card.read_text(encoding="utf-8"), section), encoding="utf-8")
+    return WebExport(task.name, folder, check, not fresh, time.perf_counter() - start)
+
+
+def current_check(generator: Pix2PixGenerator, folder: Path) -> QualityCheck | None:
+    """The check of the files in `folder` when they are this generator's, by this recipe, and all there; else None."""
+    check = read_check(folder)
+    if check is None or (check.weights_hash, check.recipe) != (weights_hash(generator), RECIPE):
+        return None
+    return check if all((folder / name).is_file() for name in (FP32_FILE, INT8_FILE, CHECK_SHEET)) else None
 
 
 def web_figures(check: QualityCheck) -> dict:
@@ -140,13 +98,68 @@ def web_figures(check: QualityCheck) -> dict:
     }
 
 
-def export_zoo(tasks: list[str] | None = None, force: bool = False) -> Iterator[WebExport]:
-    """`export_task` for each zoo task (or those named), one after another, yielding each result when done."""
-    from .zoo import zoo_tasks
+def _export_alone(name: str, force: bool) -> WebExport:
+    """`export_task` in a worker process, on one thread (the workers share the cores)."""
+    torch.set_num_threads(1)
+    return export_task(get_task(name), force=force)
 
+
+def export_zoo(tasks: list[str] | None = None, force: bool = False, jobs: int | None = None) -> Iterator[WebExport]:
+    """`export_task` for each zoo task (or those named), in `jobs` processes (default: one per CPU core; most of an
+    export is single-threaded: tracing, calibration, data), yielding each result in order when done."""
     selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
     missing = [task.name for task in selected if not task.bundled]
     if missing:
         raise Pix2PixHubError(f"no zoo model for {', '.join(missing)}: train it with train/zoo/train_task.sh TASK")
-    for task in selected:
-        yield export_task(task, force=force)
+    stale = [
+        task.name
+        for task in selected
+        if force or current_check(Pix2PixGenerator.from_pretrained(str(task.zoo_dir)), task.zoo_dir / ONNX_DIR) is None
+    ]
+    yield from (export_task(task) for task in selected if task.name not in stale)  # current: seconds in all
+    jobs = min(jobs or os.cpu_count() or 1, len(stale))
+    if jobs <= 1:
+        yield from (export_task(get_task(name), force=force) for name in stale)
+        return
+    # spawned, not forked: a fork of a process whose torch has started its thread pools can hang
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(_export_alone, stale, [force] * len(stale))
+
+
+#: the heading of the card section `web_section` renders (`export-web` writes it in place, before Training)
+WEB_HEADING = "## ONNX and int8"
+
+
+def web_section(task: Task, zoo_folder: Path | None = None) -> str:
+    """The zoo card's section on the ONNX files (model_cards/onnx_section.md) from the figures stored in
+    `zoo_folder` (default `model_zoo/<task>/`, `onnx_check.json`); empty when they were never exported."""
+    path = (zoo_folder or task.zoo_dir) / ONNX_CHECK_FILE
+    if not path.is_file():
+        return ""
+    figures = json.loads(path.read_text())
+    template = jinja2.Template(card_template("onnx_section.md"), undefined=jinja2.StrictUndefined)
+    training_split = figures["inputs"].startswith("the task's")
+    return (
+        template.render(
+            task=task,
+            figures=figures,
+            calibration=f"{CALIBRATION_IMAGES} {IMAGE_SIZE}x{IMAGE_SIZE}",
+            inputs_from="inputs of the task's training split" if training_split else figures["inputs"],
+            min_db={"fp32": MIN_PSNR_DB[FP32_FILE], "int8": MIN_PSNR_DB[INT8_FILE]},
+            sheet_rows=SHEET_ROWS,
+            gain=SHEET_DIFF_GAIN,
+        ).rstrip("\n")
+        + "\n\n"
+    )
+
+
+def with_web_section(card: str, section: str) -> str:
+    """`card` with its ONNX section replaced by `section` (or inserted before its training section, else at the
+    end), so that rendering it again keeps one copy."""
+    pattern = re.compile(rf"^{re.escape(WEB_HEADING)}\n.*?(?=^## |\Z)", flags=re.M | re.S)
+    if pattern.search(card):
+        return pattern.sub(lambda _: section, card, count=1)
+    training = re.search(r"^## Training\n", card, flags=re.M)
+    if training is None:
+        return card.rstrip("\n") + "\n\n" + section
+    return card[: training.start()] + section + card[training.start() :]

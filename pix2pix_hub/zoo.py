@@ -23,22 +23,32 @@ from .evaluation.metrics import METRIC_DISPLAY, PER_IMAGE_METRICS, ImageScores, 
 from .images import pil_to_tensor, tensor_to_pil
 from .input_kinds import eval_input, get_input_kind
 from .measures import get_measure
-from .metadata import ARXIV_ID, COLLECTION_TITLE
 from .models import Pix2PixGenerator
 from .models.hub_model import DISCRIMINATOR_SUBFOLDER
 from .paired_datasets import eval_split_of
 from .paper_results import paper_result
+from .quantization import ONNX_DIR
 from .task_data import task_sources
 from .tasks import TASKS, WEIGHTS_FILE, ZOO_DIR, Task, find_dataset_dir, get_task
 from .training.metrics import score_generator
 
 #: the files a zoo folder holds: the evaluation and the card's facts as data beside the card (the Space and
-#: `pix2pix-hub zoo list` read these, never the rendered README)
+#: `pix2pix-hub zoo list` read these, never the rendered README); the onnx/ folder is made by `pix2pix-hub
+#: export-web` (never committed), which keeps its figures for the card in ONNX_CHECK_FILE (committed)
 METRICS_FILE = "metrics.json"
 FACTS_FILE = "model_facts.json"
+ONNX_CHECK_FILE = "onnx_check.json"
 ZOO_FILES = (
-    "config.json", WEIGHTS_FILE, "README.md", "samples.png", METRICS_FILE, FACTS_FILE, f"{DISCRIMINATOR_SUBFOLDER}/*"
-)  # fmt: skip
+    "config.json",
+    WEIGHTS_FILE,
+    "README.md",
+    "samples.png",
+    METRICS_FILE,
+    FACTS_FILE,
+    ONNX_CHECK_FILE,
+    f"{DISCRIMINATOR_SUBFOLDER}/*",
+    f"{ONNX_DIR}/*",
+)
 #: all zoo weights together must stay below this (the repository stays light)
 ZOO_BUDGET_BYTES = 80 * 1024 * 1024
 #: the discriminators shipped beside the generators (for --init_from), all together, outside the generators' budget
@@ -172,61 +182,6 @@ def export_discriminator(
         "Load it with `PatchGANDiscriminator.from_pretrained(...)`." + (f"\n\n{note}" if note else "") + "\n"
     )
     return target
-
-
-def push_zoo(
-    namespace: str, tasks: list[str] | None = None, private: bool = False, token: str | None = None
-) -> dict[str, str]:
-    """Upload each zoo folder (or those of `tasks`) to `<namespace>/<task>`; returns task -> repo URL."""
-    from huggingface_hub import HfApi
-
-    selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
-    missing = [task.name for task in selected if not task.bundled]
-    if missing:
-        raise Pix2PixHubError(
-            f"no zoo model for {', '.join(missing)} in {selected[0].zoo_dir.parent}; train it with "
-            "train/zoo/train_task.sh TASK, or leave it out of --tasks."
-        )
-    if not selected:
-        raise Pix2PixHubError("the zoo is empty: train a model with train/zoo/train_task.sh TASK first.")
-    api = HfApi(token=token)
-    urls = {}
-    for task in selected:
-        repo_id = f"{namespace}/{task.name}"
-        api.create_repo(repo_id, private=private, exist_ok=True)
-        api.upload_folder(
-            repo_id=repo_id,
-            folder_path=task.zoo_dir,
-            allow_patterns=list(ZOO_FILES),
-            commit_message=f"pix2pix_hub zoo: {task.name}",
-        )
-        urls[task.name] = f"{api.endpoint}/{repo_id}"
-    return urls
-
-
-def push_collection(
-    namespace: str,
-    tasks: list[str] | None = None,
-    space_id: str | None = None,
-    private: bool = False,
-    token: str | None = None,
-) -> str:
-    """Build (or update) the Hub collection of the zoo in `namespace`: the paper, each zoo model (`<namespace>/<task>`,
-    noted with its task's description) and, given `space_id`, the Space; items already there are kept. Returns its
-    URL."""
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=token)
-    selected = [get_task(name) for name in tasks] if tasks else zoo_tasks()
-    collection = api.create_collection(
-        COLLECTION_TITLE, namespace=namespace, description=TASKS_SUMMARY, private=private, exists_ok=True
-    )
-    items = [("paper", ARXIV_ID, "Isola et al., CVPR 2017")]
-    items += [("model", f"{namespace}/{task.name}", task.description) for task in selected]
-    items += [("space", space_id, "every task of the paper, drawn in the browser")] if space_id else []
-    for kind, item_id, note in items:
-        collection = api.add_collection_item(collection.slug, item_id, kind, note=note, exists_ok=True)
-    return collection.url
 
 
 def read_metrics(task: Task | str, folder: str | os.PathLike | None = None) -> dict | None:

@@ -26,6 +26,8 @@ from pix2pix_hub.evaluation.metrics import image_metrics
 MIN_PSNR_DB = 40.0
 CPU = torch.device("cpu")
 SHAPES = [(1, 3, 32, 32), (3, 3, 64, 96), (2, 3, 160, 32)]  # dynamic batch, height and width
+#: the backends held to 40 dB; int8 has its own check (tests/test_quantization.py)
+FLOAT_BACKENDS = [name for name in BACKENDS if name != "int8"]
 
 
 def tiny_generator(seed: int = 0) -> Pix2PixGenerator:
@@ -53,7 +55,7 @@ def generator() -> Pix2PixGenerator:
 
 
 @pytest.mark.parametrize(
-    ("name", "bf16"), [(name, False) for name in BACKENDS] + [(name, True) for name in BF16_BACKENDS]
+    ("name", "bf16"), [(name, False) for name in FLOAT_BACKENDS] + [(name, True) for name in BF16_BACKENDS]
 )
 def test_every_backend_matches_fp32_torch_at_any_shape(generator, name, bf16):
     need(name)

@@ -21,6 +21,7 @@ from conftest import CHROMIUM, REPO_ROOT
 from PIL import Image
 
 from pix2pix_hub import Pix2PixPipeline, get_task
+from pix2pix_hub.calibration import task_inputs
 from pix2pix_hub.drawing import draw_scene
 from pix2pix_hub.evaluation.metrics import image_metrics
 from pix2pix_hub.images import pil_to_tensor, tensor_to_pil
@@ -30,7 +31,6 @@ from pix2pix_hub.onnx_export import run_onnx
 from pix2pix_hub.quantization import ONNX_DIR, write_onnx_files
 from pix2pix_hub.web.files import ORT_DIST, ORT_FILES
 from pix2pix_hub.web.manifest import WEB_MODEL_FILES
-from pix2pix_hub.web_export import task_inputs
 
 WEB_TASKS = ("edges2shoes", "facades-labels2photo", "inpainting")
 #: the page's output against the Python side's on the same drawn input: `Pix2PixPipeline` for the fp32 file,

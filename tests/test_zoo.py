@@ -20,6 +20,7 @@ from safetensors import safe_open
 
 from pix2pix_hub.augment import masked_photo_input, sketch_input
 from pix2pix_hub.drawing import HOLE_COLOUR, draw_edges, draw_scene
+from pix2pix_hub.graph_cache import weights_hash
 from pix2pix_hub.images import tensor_to_pil
 from pix2pix_hub.input_kinds import INPUT_KINDS, draw_input, get_input_kind, pair_maker_for
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
@@ -123,6 +124,7 @@ def test_zoo_list_and_push_round_trip_through_the_hub(hub_env):
     assert f"zoo-test/{name}" in push.stdout
     code = f"""
 import json, torch
+import os
 from huggingface_hub import hf_hub_download
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 remote = Pix2PixGenerator.from_pretrained("zoo-test/{name}")
@@ -131,12 +133,20 @@ same = all(torch.equal(a, b) for a, b in zip(remote.state_dict().values(), local
 card = open(hf_hub_download("zoo-test/{name}", "README.md")).read()
 metrics = json.load(open(hf_hub_download("zoo-test/{name}", "metrics.json")))
 d_config = json.load(open(hf_hub_download("zoo-test/{name}", "discriminator/config.json")))
-print(json.dumps({{"same": same, "card_names_task": "{name}" in card, "metrics": metrics["all"], "d": d_config}}))
+check = json.load(open(hf_hub_download("zoo-test/{name}", "onnx/quantization.json")))
+files = {{f: os.path.getsize(hf_hub_download("zoo-test/{name}", f)) for f in ("onnx/model.onnx", "onnx/model_quantized.onnx")}}
+print(json.dumps({{"same": same, "card_names_task": "{name}" in card, "metrics": metrics["all"], "d": d_config,
+                  "files": files, "check": check}}))
 """
     result = run_python(code, hub_env)
     assert result["same"] and result["d"]["in_channels"] == 6  # the discriminator is pushed with the model
     assert result["card_names_task"]
     assert result["metrics"] == json.loads((TASKS[name].zoo_dir / "metrics.json").read_text())["all"]
+    # the web files go with the model (made by the push when missing), with their check for these weights
+    folder = TASKS[name].zoo_dir
+    assert result["files"] == {f: (folder / f).stat().st_size for f in ("onnx/model.onnx", "onnx/model_quantized.onnx")}
+    local = Pix2PixGenerator.from_pretrained(str(TASKS[name].zoo_dir))
+    assert result["check"]["weights_hash"] == weights_hash(local)
 
 
 def test_zoo_collection_lists_the_paper_every_model_and_the_space_once(hub_env):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..defaults import BACKEND_CHOICES
 from ..tasks import ZOO_DIR
 
 
@@ -13,6 +14,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=7860, help="port to listen on")
     parser.add_argument(
         "--zoo-dir", default=str(ZOO_DIR), help="folder with one model folder per task (default: the bundled zoo)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=BACKEND_CHOICES,
+        default="auto",
+        help="inference backend of every model (auto: torch at once, then the fastest, tuned in the background)",
     )
     parser.set_defaults(func=run)
 
@@ -29,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from ..web.server import web_app_kwargs
 
     logging.getLogger("pix2pix_hub").setLevel(logging.INFO)  # the backend choices and cache hits, one line each
-    store = ModelStore(args.zoo_dir)
+    store = ModelStore(args.zoo_dir, backend=args.backend)
     demo = build_app(store)
     try:
         demo.launch(
@@ -44,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
             f"cannot listen on {args.host}:{args.port} ({str(exc).splitlines()[0]}). Stop what uses the port, or pass "
             "--port with a free one."
         ) from exc
-    threading.Thread(
-        target=store.tune_backends, args=(list(TASKS.values()),), name="tune-backends", daemon=True
-    ).start()
+    if args.backend == "auto":
+        threading.Thread(
+            target=store.tune_backends, args=(list(TASKS.values()),), name="tune-backends", daemon=True
+        ).start()
     demo.block_thread()
     return 0

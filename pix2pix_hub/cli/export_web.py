@@ -12,6 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("tasks", nargs="*", metavar="TASK", help="Zoo tasks (default: every bundled one).")
     parser.add_argument("--force", action="store_true", help="Make the files again even where they are current.")
+    parser.add_argument("--jobs", type=int, help="Tasks exported at once, one process each (default: CPU cores).")
     parser.set_defaults(func=run)
 
 
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     failed = []
-    for result in export_zoo(args.tasks or None, force=args.force):
+    for result in export_zoo(args.tasks or None, force=args.force, jobs=args.jobs):
         what = "made" if result.made else "current, kept"
         print(f"{result.task}: {result.folder} ({what}, {result.seconds:.1f} s): {result.check.describe()}", flush=True)
         if not result.check.fp32_passed:

@@ -59,14 +59,14 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_collection(args: argparse.Namespace) -> int:
-    from ..zoo import push_collection
+    from ..publish import push_collection
 
     print(push_collection(args.namespace, args.tasks, args.space, private=args.private, token=args.token))
     return 0
 
 
 def run_push(args: argparse.Namespace) -> int:
-    from ..zoo import push_zoo
+    from ..publish import push_zoo
 
     for task, url in push_zoo(args.namespace, args.tasks, private=args.private, token=args.token).items():
         print(f"{task}: {url}")

@@ -145,6 +145,7 @@ class Pix2PixHubModel(
         card_file = Path(weights_file).with_name("README.md")
         if card_file.is_file():
             model._loaded_card = ModelCard.load(card_file)
+        model._source_dir = Path(weights_file).parent  # where its exported graphs may lie (pix2pix_hub.quantization)
         model.eval()
         return model
 

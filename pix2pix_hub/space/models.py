@@ -82,7 +82,8 @@ class ModelStore:
     like `Pix2PixPipeline.from_pretrained(task_name)`; `use_hub=False` never touches the Hub (tests, air-gapped use).
     Deterministic requests that arrive while a task's model is busy wait together and go through it as one batch of
     up to `max_batch_size` when it is free (no waiting window: a lone request runs at once). `num_threads` sets
-    torch's process-wide CPU thread count (None leaves it).
+    torch's process-wide CPU thread count (None leaves it). `backend` other than "auto" (e.g. "int8") serves every
+    model on that backend from its first request, with nothing to tune.
     """
 
     def __init__(
@@ -92,8 +93,10 @@ class ModelStore:
         device: str | None = None,
         max_batch_size: int = MAX_BATCH_SIZE,
         num_threads: int | None = SERVING_THREADS,
+        backend: str = "auto",
     ):
         self.zoo_dir = Path(zoo_dir)
+        self.backend = backend
         self.use_hub = use_hub
         self.device = device
         self.max_batch_size = max_batch_size
@@ -149,7 +152,10 @@ class ModelStore:
         """The one place a task's pipeline is made (the caller holds the task's lock)."""
         if task.name not in self._pipelines:
             self._pipelines[task.name] = Pix2PixPipeline(
-                self._load_generator(task), device=self.device, batch_size=self.max_batch_size, backend="torch"
+                self._load_generator(task),
+                device=self.device,
+                batch_size=self.max_batch_size,
+                backend="torch" if self.backend == "auto" else self.backend,
             )
         return self._pipelines[task.name]
 

@@ -36,6 +36,7 @@ from pix2pix_hub.paper_results import (
 from pix2pix_hub.tasks import Task, find_dataset_dir, get_task
 from pix2pix_hub.training.arguments import closest_recipe, learned, reproduce_line
 from pix2pix_hub.training.card import SAMPLES_FILE, generator_card, read_card_facts, sample_grid
+from pix2pix_hub.web_export import web_section
 from pix2pix_hub.zoo import (
     EVAL_PAIRS,
     EVAL_SIZE,
@@ -189,7 +190,8 @@ def zoo_sections(
         command=portable(command, task),
         log_summary=log_summary(run_dir),
     )
-    return rendered.rstrip("\n") + "\n\n" + finetune_section(task)
+    # the ONNX files' figures, stored by `pix2pix-hub export-web` (onnx_check.json), so a re-render keeps them
+    return rendered.rstrip("\n") + "\n\n" + finetune_section(task) + web_section(task)
 
 
 #: the heading of the card section `finetune_section` renders (and `--finetune_section` replaces in place)
