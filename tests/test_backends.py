@@ -91,7 +91,7 @@ def test_auto_takes_the_fastest_candidate_once_and_says_which(monkeypatch):
     assert pipe.backend_choice.batch_size == 1
     assert pipe.backend_choice.describe().startswith(pipe.backend_used)
     again = Pix2PixPipeline(generator, device="cpu", precision="fp32")  # a second pipeline, same model
-    assert torch.equal(again(img, output_type="pt"), out)
+    assert torch.equal(again(img, output_type="pt").image, out)
     assert again.backend_used == pipe.backend_used
     assert built == [name for name in names if name != "torch"]  # converted and measured once
     pipe([img, draw_pair(64, seed=1)[0]])  # a batch runs on the same choice: outputs do not depend on batching
@@ -136,7 +136,8 @@ def test_paper_mode_runs_on_torch_whatever_the_backend(generator):
     on_openvino = Pix2PixPipeline(generator, device="cpu", precision="fp32", backend="openvino")
     on_torch = Pix2PixPipeline(generator, device="cpu", precision="fp32", backend="torch")
     assert np.array_equal(
-        on_openvino(img, mode="paper", seed=1, output_type="np"), on_torch(img, mode="paper", seed=1, output_type="np")
+        on_openvino(img, mode="paper", seed=1, output_type="np").image,
+        on_torch(img, mode="paper", seed=1, output_type="np").image,
     )
 
 

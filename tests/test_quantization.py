@@ -76,7 +76,7 @@ def test_int8_backend_runs_end_to_end_from_the_model_folder(model_folder):
     pipe = Pix2PixPipeline.from_pretrained(str(folder), device="cpu", backend="int8")
     reference = Pix2PixPipeline.from_pretrained(str(folder), device="cpu", backend="torch", precision="fp32")
     images = [draw_pair(64, seed=i)[0] for i in range(3)]
-    got, expected = pipe(images, output_type="pt"), reference(images, output_type="pt")
+    got, expected = pipe(images, output_type="pt").images, reference(images, output_type="pt").images
     assert pipe.backend_used.startswith("int8 (")
     assert psnr(torch.stack(got), torch.stack(expected)) >= 20
 
