@@ -9,6 +9,7 @@ discriminator in OUTPUT_DIR/discriminator/, checkpoints in OUTPUT_DIR/checkpoint
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import math
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, PartialState
 from accelerate.logging import get_logger
 from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
 from tqdm.auto import tqdm
@@ -65,6 +66,7 @@ from pix2pix_hub.training.fast_paths import (
 )
 from pix2pix_hub.training.init_from import load_initial_models
 from pix2pix_hub.training.losses import GAN_MODES
+from pix2pix_hub.training.path_probe import RunShape, probe_fast_paths
 from pix2pix_hub.training.preflight import hub_repo_id, preflight
 from pix2pix_hub.training.resume import RunRecord, resume_run
 from pix2pix_hub.training.schedule import RunSchedule, set_learning_rate
@@ -210,8 +212,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--mixed_precision",
         choices=MIXED_PRECISION_CHOICES,
         default="auto",
-        help="Autocast precision. auto: bf16 on GPUs and CPUs with native bf16 (AVX512-BF16, AMX), else fp32 (or what "
-        "`accelerate launch --mixed_precision` set); 'no' turns it off.",
+        help="Autocast precision. auto: on a CPU with native bf16 (AVX512-BF16, AMX) the faster of bf16 and fp32 as "
+        "measured for this configuration, bf16 on GPUs that have it, else fp32 (or what `accelerate launch "
+        "--mixed_precision` set); 'no' turns it off.",
     )
     objective.add_argument("--use_ema", action="store_true", help="Keep an EMA of G's weights and save that.")
     objective.add_argument("--ema_decay", type=float, default=0.999, help="EMA decay per step.")
@@ -238,10 +241,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--channels_last",
         choices=AUTO_CHOICES,
         default="auto",
-        help="NHWC memory layout for G and D. auto: on with bf16 (where oneDNN's kernels want it), off otherwise.",
+        help="NHWC memory layout for G and D. auto: on a CPU where measured faster for this configuration, else "
+        "with bf16 on GPUs and AMX CPUs.",
     )
     run.add_argument(
-        "--compile", action="store_true", help="torch.compile G and D (inductor); measured not to pay on CPUs."
+        "--compile",
+        choices=AUTO_CHOICES,
+        default="auto",
+        nargs="?",
+        const="yes",
+        help="torch.compile G and D (inductor). auto: on a CPU where its measured saving over the run's steps exceeds "
+        "its compile time (timed only for runs of 30 min or more); off on GPUs.",
     )
     run.add_argument(
         "--no_data_cache",
@@ -385,10 +395,35 @@ def validate(accelerator, generator, ema, validation_data, args, step: int) -> d
     return metrics
 
 
-def make_accelerator(args: argparse.Namespace, output_dir: Path) -> tuple[Accelerator, FastPaths, int]:
-    """The accelerator with the run's fast paths, logging set up, torch's threads set and everything seeded; returns
-    it, the fast paths and the thread count."""
-    fast = resolve_fast_paths(args.mixed_precision, args.channels_last, args.compile)
+def planned_steps(args: argparse.Namespace, num_pairs: int, num_processes: int) -> int:
+    """The run's optimizer steps: --max_train_steps, else the epochs' steps over `num_pairs` pairs."""
+    if args.max_train_steps:
+        return args.max_train_steps
+    batches = math.ceil(num_pairs / (args.batch_size * num_processes))
+    return (args.n_epochs + args.n_epochs_decay) * math.ceil(batches / args.gradient_accumulation_steps)
+
+
+def choose_fast_paths(args: argparse.Namespace, objective: Objective, steps: int, num_processes: int) -> FastPaths:
+    """The run's fast paths; on one CPU process 'auto' takes the fastest measured for this configuration (timed once
+    per machine and stored, pix2pix_hub.training.path_probe)."""
+    probe = None
+    if num_processes == 1:
+        generator, discriminator = build_models(args, objective)
+        config = {name: getattr(m, "_hub_mixin_config", None) for name, m in (("G", generator), ("D", discriminator))}
+        config.update(objective=vars(objective), num_processes=num_processes)
+        shape = RunShape(
+            build=lambda: build_models(args, objective),
+            batch_shape=(args.batch_size, 3, args.crop_size, args.crop_size),
+            objective=objective,
+            steps=steps,
+            config=config,
+        )
+        probe = functools.partial(probe_fast_paths, shape)
+    return resolve_fast_paths(args.mixed_precision, args.channels_last, args.compile, probe=probe)
+
+
+def make_accelerator(args: argparse.Namespace, output_dir: Path, fast: FastPaths) -> Accelerator:
+    """The accelerator on the run's fast paths, with everything seeded."""
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps,
         mixed_precision=fast.mixed_precision,
@@ -397,17 +432,13 @@ def make_accelerator(args: argparse.Namespace, output_dir: Path) -> tuple[Accele
         project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=args.seed),
     )
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
     if accelerator.mixed_precision == "bf16" and not bf16_is_fast(accelerator.device):
         logger.warning(
             "bf16 is emulated on this %s and much slower than fp32; use --mixed_precision auto", accelerator.device
         )
     logger.info("fast paths: %s", fast.describe())
-    num_threads = args.num_threads or default_num_threads(accelerator.num_processes)
-    torch.set_num_threads(num_threads)
-    set_seed(args.seed)
-    return accelerator, fast, num_threads
+    set_seed(args.seed)  # after the probe, which drew weights from the global RNG
+    return accelerator
 
 
 def load_data(
@@ -500,19 +531,27 @@ def main(args: argparse.Namespace) -> Path:
     started = time.time()
     task, dataset, direction = resolve_data(args)
     output_dir = Path(args.output_dir or Path("runs") / (task.name if task else Path(dataset).name))
-    accelerator, fast, num_threads = make_accelerator(args, output_dir)
+    # the process state first (what the launcher set up), the Accelerator once the fast paths are chosen
+    state = PartialState()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
+    num_threads = args.num_threads or default_num_threads(state.num_processes)
+    torch.set_num_threads(num_threads)
     objective = Objective(args.objective, args.lambda_l1, args.gan_mode)
     checkpoints_dir = output_dir / "checkpoints"
     log_path = output_dir / "logs" / LOG_FILE
     repo_id = hub_repo_id(args.hub_model_id, task, args.push_to_hub)
-    if accelerator.is_main_process:
+    if state.is_main_process:
         preflight(output_dir, repo_id, args.push_to_hub, args.hub_private)
         (output_dir / "logs").mkdir(parents=True, exist_ok=True)
         remove_temporary_checkpoints(checkpoints_dir)
 
     train_dataset, train_dataloader, validation_split, validation_data = load_data(
-        args, task, dataset, direction, accelerator.num_processes
+        args, task, dataset, direction, state.num_processes
     )
+    steps = planned_steps(args, len(train_dataset), state.num_processes)
+    fast = choose_fast_paths(args, objective, steps, state.num_processes)
+    accelerator = make_accelerator(args, output_dir, fast)
     models, optimizers, ema, train_dataloader, architecture = prepare_models(
         args, objective, accelerator, fast, train_dataloader
     )
@@ -562,6 +601,7 @@ def main(args: argparse.Namespace) -> Path:
         if epoch == first_epoch and batches_to_skip:
             loader = accelerator.skip_first_batches(train_dataloader, batches_to_skip)
         loader.set_epoch(epoch)
+        step_started = time.perf_counter()
         for batch in loader:
             skipped.update(batch["bad"])
             learning_rate = schedule.get_lr(global_step)  # a pure function of the step: resumes need no state
@@ -574,6 +614,8 @@ def main(args: argparse.Namespace) -> Path:
                 ema.step(models[0].parameters())
             global_step += 1
             record = {**{k: v.item() for k, v in losses.items()}, "lr": learning_rate}
+            # the step's wall time with its data loading, as the user waits for it (benchmarks/train_step.py reads it)
+            record["step_s"] = round(time.perf_counter() - step_started, 4)
             if remedies.adaptive is not None:
                 record["augment_p"] = remedies.adaptive.probability
             log_step(accelerator, progress, log_path, global_step, epoch, record)
@@ -584,6 +626,7 @@ def main(args: argparse.Namespace) -> Path:
             if validation_data is not None and args.validation_steps and global_step % args.validation_steps == 0:
                 if accelerator.is_main_process and global_step < total_steps:
                     validate(accelerator, models[0], ema, validation_data, args, global_step)
+            step_started = time.perf_counter()
             if global_step >= total_steps:
                 break
         if global_step >= total_steps:
