@@ -46,26 +46,26 @@ def tiny_shape(steps: int) -> RunShape:
 
 
 def test_choose_takes_the_fastest_measured_and_says_so():
-    chosen = choose(candidates(*TIMINGS), {"seconds_per_step": TIMINGS}, "no", 1000)
+    chosen = choose(candidates(*TIMINGS), {"cpu_s_per_step": TIMINGS}, "no", 1000)
     assert (chosen.label, chosen.why) == ("bf16", "auto: fastest measured")
     assert chosen.describe() == (
-        "mixed precision bf16 (auto: fastest measured), NCHW; measured s/step on this CPU: bf16 0.6, "
+        "mixed precision bf16 (auto: fastest measured), NCHW; measured CPU s/step here: bf16 0.6, "
         "bf16+channels_last 0.66, fp32 0.9, fp32+channels_last 1.02; --compile no"
     )
     # a forced precision keeps its own reason; the layout is still the measured faster one
     forced = [FastPaths("no", last, False, "--mixed_precision") for last in (False, True)]
-    chosen = choose(forced, {"seconds_per_step": TIMINGS}, "no", 1000)
+    chosen = choose(forced, {"cpu_s_per_step": TIMINGS}, "no", 1000)
     assert (chosen.label, chosen.why) == ("fp32", "--mixed_precision")
     slow_nchw = {**TIMINGS, "bf16": 0.7}
-    assert choose(candidates(*TIMINGS), {"seconds_per_step": slow_nchw}, "no", 1000).label == "bf16+channels_last"
+    assert choose(candidates(*TIMINGS), {"cpu_s_per_step": slow_nchw}, "no", 1000).label == "bf16+channels_last"
 
 
 def test_compile_is_chosen_only_where_it_pays_for_its_compilation():
     eager = FastPaths("bf16", False, False)
-    measured = {"label": "bf16+compile", "seconds_per_step": 0.5, "compile_s": 100.0}
+    measured = {"label": "bf16+compile", "cpu_s_per_step": 0.5, "compile_s": 100.0}
     assert compile_decision(eager, 0.6, measured, 2000) == (
         True,
-        "torch.compile pays: 0.5 s/step against 0.6 eager, after 100 s of compilation; saves 200 s over 2000 steps",
+        "torch.compile pays: 0.5 CPU s/step against 0.6 eager, after 100 s of compilation; saves 200 s over 2000 steps",
     )
     assert compile_decision(eager, 0.6, measured, 500)[0] is False  # saves 50 s for 100 s of compilation
     assert compile_decision(eager, 0.4, measured, 10**6)[0] is False  # slower than eager
@@ -77,7 +77,7 @@ def test_compile_is_chosen_only_where_it_pays_for_its_compilation():
         False,
         "torch.compile failed here (InductorError: no C++ compiler)",
     )
-    record = {"seconds_per_step": TIMINGS, "compile": measured}
+    record = {"cpu_s_per_step": TIMINGS, "compile": measured}
     assert choose(candidates(*TIMINGS), record, "auto", 2000).label == "bf16+compile"
     assert choose(candidates(*TIMINGS), record, "no", 2000).label == "bf16"
 
@@ -109,10 +109,10 @@ def test_candidates_and_rule_per_cpu_kind(cpu_kind, features, labels, rule):
 
 def test_avx2_cpu_chooses_fp32_from_measurement(cpu_kind):
     cpu_kind(AVX2_ONLY)
-    record = {"seconds_per_step": {"fp32": 2.0, "fp32+channels_last": 2.26}}
+    record = {"cpu_s_per_step": {"fp32": 2.0, "fp32+channels_last": 2.26}}
     chosen = resolve_fast_paths(device=CPU, probe=lambda c, m: choose(c, record, m, 1000))
     assert chosen.label == "fp32" and chosen.why == "auto: bf16 is not native on this cpu"
-    assert "measured s/step on this CPU: fp32 2, fp32+channels_last 2.26" in chosen.describe()
+    assert "measured CPU s/step here: fp32 2, fp32+channels_last 2.26" in chosen.describe()
 
 
 def test_emulated_or_forced_single_paths_are_not_probed(cpu_kind):
@@ -151,7 +151,7 @@ def test_probe_times_compile_only_for_long_runs(monkeypatch):
 
     def fake_time_compile(shape, eager):
         compiled.append(eager.label)
-        return {"label": eager.label + "+compile", "seconds_per_step": 0.5, "compile_s": 60.0}
+        return {"label": eager.label + "+compile", "cpu_s_per_step": 0.5, "compile_s": 60.0}
 
     monkeypatch.setattr(path_probe, "time_compile", fake_time_compile)
     paths = candidates(*TIMINGS)
@@ -176,5 +176,5 @@ def test_train_log_states_the_measured_choice(tmp_path):
     proc = run_training(data, tmp_path / "run", "--max_train_steps", steps, "--validation_split", "none")
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(line for line in proc.stderr.splitlines() if "fast paths: mixed precision" in line)
-    assert "measured s/step on this CPU: " in line and "torch.compile not timed" in line
+    assert "measured CPU s/step here: " in line and "torch.compile not timed" in line
     assert "fast paths: timed " in proc.stderr
