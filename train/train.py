@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from accelerate import Accelerator, PartialState
 from accelerate.logging import get_logger
-from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
+from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, parse_flag_from_env, set_seed
 from tqdm.auto import tqdm
 
 from pix2pix_hub.cli import DefaultsHelpFormatter
@@ -532,7 +532,8 @@ def main(args: argparse.Namespace) -> Path:
     task, dataset, direction = resolve_data(args)
     output_dir = Path(args.output_dir or Path("runs") / (task.name if task else Path(dataset).name))
     # the process state first (what the launcher set up), the Accelerator once the fast paths are chosen
-    state = PartialState()
+    # ACCELERATE_USE_CPU read as AcceleratorState reads it: several CPU processes then join one gloo group
+    state = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
     num_threads = args.num_threads or default_num_threads(state.num_processes)
