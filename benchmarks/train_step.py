@@ -140,6 +140,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="train.py --num_threads (default: train.py's, all CPUs).")
     parser.add_argument("--data", type=Path, default=DATA, help="A pix2pix A|B folder (the images do not matter).")
     args = parser.parse_args()
+    # a stopped benchmark stops its launch too (the `finally` in `launch` kills the launch's process group)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     names = list(VARIANTS) if "all" in args.variants else list(dict.fromkeys(["plain", *args.variants]))
     names = variants_to_run(names)
     print(f"cpu: {cpu_features().describe()}; load average {os.getloadavg()[0]:.1f}", flush=True)

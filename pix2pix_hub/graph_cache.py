@@ -4,7 +4,8 @@ a second process (a restarted Space, the next `translate`) reuses both instead o
 Where: `$PIX2PIX_HUB_CACHE`, else `<HF_HOME>/pix2pix_hub` (HF_HOME follows huggingface_hub: `$HF_HOME`, else
 `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`). Clear it by deleting that folder; `cache_dir()` says
 where it is. Layout: `graphs/<weights hash>-<backend>-<precision>/` holds a graph and its `meta.json`;
-`choices/<weights hash>-<device>-<precision>-<threads> threads-batch <n>.json` holds auto's choice and timings.
+`choices/<weights hash>-<device>-<precision>-<threads> threads-batch <n>.json` holds auto's choice and timings;
+`training/<configuration hash>.json` holds a training configuration's timed fast paths (training.path_probe).
 
 Each entry records what it was built with (library versions, CPU kind); an entry built by another version or on
 another CPU is stale and rebuilt, with a one-line notice, as is one that cannot be read (corrupt). Entries are
