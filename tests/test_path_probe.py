@@ -178,3 +178,15 @@ def test_train_log_states_the_measured_choice(tmp_path):
     line = next(line for line in proc.stderr.splitlines() if "fast paths: mixed precision" in line)
     assert "measured CPU s/step here: " in line and "torch.compile not timed" in line
     assert "fast paths: timed " in proc.stderr
+
+
+def test_a_failing_compile_is_recorded_not_raised(monkeypatch):
+    def no_compiler(model):
+        raise RuntimeError("InductorError: CppCompileError: C++ compile error\nmore lines")
+
+    monkeypatch.setattr(torch, "compile", no_compiler)
+    result = path_probe.time_compile(tiny_shape(PROBE_MIN_STEPS), FastPaths("no", False, False), rounds=1)
+    assert result == {
+        "label": "fp32+compile",
+        "error": "RuntimeError: InductorError: CppCompileError: C++ compile error",
+    }
