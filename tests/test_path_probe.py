@@ -60,6 +60,18 @@ def test_choose_takes_the_fastest_measured_and_says_so():
     assert choose(candidates(*TIMINGS), {"cpu_s_per_step": slow_nchw}, "no", 1000).label == "bf16+channels_last"
 
 
+def test_candidates_measured_within_the_noise_keep_the_rules_choice():
+    """The paper config on Zen 4 at load 10: all four within 4%, so the first listed (the rule's bf16) is kept."""
+    loaded = {"fp32+channels_last": 2.61, "bf16": 2.62, "bf16+channels_last": 2.68, "fp32": 2.70}
+    chosen = choose(candidates(*TIMINGS), {"cpu_s_per_step": loaded}, "no", 1000)
+    assert (chosen.label, chosen.why) == ("bf16", "auto: measured within 5%, rule")
+    assert "fp32+channels_last 2.61, bf16 2.62, bf16+channels_last 2.68, fp32 2.7 (bf16 kept: within 5% of the " in (
+        chosen.measured
+    )
+    decisive = {**loaded, "fp32+channels_last": 2.40}
+    assert choose(candidates(*TIMINGS), {"cpu_s_per_step": decisive}, "no", 1000).label == "fp32+channels_last"
+
+
 def test_compile_is_chosen_only_where_it_pays_for_its_compilation():
     eager = FastPaths("bf16", False, False)
     measured = {"label": "bf16+compile", "cpu_s_per_step": 0.5, "compile_s": 100.0}
@@ -86,13 +98,14 @@ def test_compile_is_chosen_only_where_it_pays_for_its_compilation():
     ("features", "labels", "rule"),
     [
         (ZEN4, ["bf16", "bf16+channels_last", "fp32", "fp32+channels_last"], "bf16"),
-        (SAPPHIRE_RAPIDS, ["bf16", "bf16+channels_last", "fp32", "fp32+channels_last"], "bf16+channels_last"),
+        (SAPPHIRE_RAPIDS, ["bf16+channels_last", "bf16", "fp32", "fp32+channels_last"], "bf16+channels_last"),
         (AVX2_ONLY, ["fp32", "fp32+channels_last"], "fp32"),
     ],
     ids=["zen4", "amx", "avx2"],
 )
 def test_candidates_and_rule_per_cpu_kind(cpu_kind, features, labels, rule):
-    """Emulated bf16 (AVX2) is never a candidate; without a measurement the rule holds (channels_last only on AMX)."""
+    """Emulated bf16 (AVX2) is never a candidate; the rule's choice is offered first (it wins ties); without a
+    measurement the rule holds (channels_last only on AMX)."""
     cpu_kind(features)
     offered = []
 

@@ -157,14 +157,19 @@ def resolve_fast_paths(
     device = device or default_device()
     precisions, why = resolve_precision(mixed_precision, device)
     layouts = [False, True] if channels_last == "auto" else [channels_last == "yes"]
-    candidates = [FastPaths(p, last, False, why) for p in precisions for last in layouts]
+    rule = rule_fast_paths(precisions[0], channels_last, compile, device, why)
+    # the rule's choice first: it wins where the measured candidates are tied (path_probe.TIE_FRACTION)
+    candidates = sorted(
+        (FastPaths(p, last, False, why) for p in precisions for last in layouts),
+        key=lambda c: (c.mixed_precision, c.channels_last) != (rule.mixed_precision, rule.channels_last),
+    )
     # emulated bf16 and fp16 on a CPU are never fast: not worth minutes of timing
     measurable = all(p == "no" or (p == "bf16" and bf16_is_fast(device)) for p in precisions)
     if probe is not None and device.type == "cpu" and measurable and (len(candidates) > 1 or compile == "auto"):
         chosen = probe(candidates, compile)
         if chosen is not None:
             return chosen
-    return rule_fast_paths(precisions[0], channels_last, compile, device, why)
+    return rule
 
 
 def memory_format(paths: FastPaths) -> torch.memory_format:
