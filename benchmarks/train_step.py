@@ -130,6 +130,23 @@ def measure(
     return {**result, "auto_fast_paths": first["fast_paths"], "load_average": os.getloadavg()[0]}
 
 
+def report(results: dict[str, dict]) -> None:
+    """Each config's variants side by side (wall and CPU seconds per step, ratios to plain), then the speedup line."""
+    for config, result in results.items():
+        wall, cpu = (result[key] for key in TIMES)
+        print(f"{config} config (load {result['load_average']:.1f}), auto = {result['auto_fast_paths']}:")
+        for name in wall:
+            print(
+                f"  {name:20s} {wall[name]:7.3f} s/step  {wall['plain'] / wall[name]:5.2f}x plain   "
+                f"{cpu[name]:7.3f} CPU s/step  {cpu['plain'] / cpu[name]:5.2f}x plain"
+            )
+    ratios = [
+        {c: f"{r[key]['plain'] / r[key]['auto']:.2f}" for c, r in results.items() if "auto" in r[key]} for key in TIMES
+    ]
+    wall, cpu = (" ".join([r.get("paper", "n/a"), f"(zoo: {r.get('zoo', 'n/a')})"]) for r in ratios)
+    print(f"speedup: {wall}; CPU time: {cpu}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["paper", "zoo"])
@@ -149,15 +166,7 @@ def main() -> None:
         name: measure(name, names, args.rounds, args.steps, args.warmup, args.threads, args.data)
         for name in args.configs
     }
-    for config, result in results.items():
-        plain = result["seconds"]["plain"]
-        print(f"{config} config (load {result['load_average']:.1f}), auto = {result['auto_fast_paths']}:")
-        for name, seconds in result["seconds"].items():
-            print(f"  {name:20s} {seconds:7.3f} s/step  {plain / seconds:5.2f}x plain")
-    ratio = {
-        c: f"{r['seconds']['plain'] / r['seconds']['auto']:.2f}" for c, r in results.items() if "auto" in r["seconds"]
-    }
-    print(f"speedup: {ratio.get('paper', 'n/a')} (zoo: {ratio.get('zoo', 'n/a')})")
+    report(results)
 
 
 if __name__ == "__main__":
