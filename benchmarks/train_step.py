@@ -12,7 +12,9 @@ logs/train_log.jsonl (`step_s`, data loading included, and `step_cpu_s`, the CPU
 from other processes distorts least) and stops the launch after `--steps` timed steps beyond
 `--warmup`. Before the timed rounds one `auto` launch per config lets auto measure and store its choice; that
 launch's start-up time is printed. Launches alternate between the variants round by round, so that load from
-other processes hits all alike; a variant's figure is the median over rounds of each launch's median step time.
+other processes hits all alike; a variant's s/step is the median over rounds of each launch's median step time,
+its ratio the median over rounds of that round's plain launch / its launch (paired: load that changes during the
+run cancels out).
 bf16 variants are skipped (with the reason printed) where the CPU only emulates bf16. The baseline and every variant
 share what train.py always does (fused Adam, the thread count, the decoded-pair cache), so the ratios are the fast
 paths' own. The last line is `speedup: <plain / auto wall time, paper config> (zoo: <the same, zoo config>); CPU time: <the
@@ -127,22 +129,24 @@ def measure(
             wall, cpu = (medians[key][name][-1] for key in TIMES)
             print(f"  {config} {name:20s} {wall:.3f} s/step, {cpu:.3f} CPU s/step", flush=True)
     result = {key: {name: statistics.median(v) for name, v in values.items()} for key, values in medians.items()}
+    # each round's ratio to the plain launch just before it: load that changes during the run cancels out
+    for key, values in medians.items():
+        paired = {name: [p / v for p, v in zip(values["plain"], runs, strict=True)] for name, runs in values.items()}
+        result[f"ratio_{key}"] = {name: statistics.median(ratios) for name, ratios in paired.items()}
     return {**result, "auto_fast_paths": first["fast_paths"], "load_average": os.getloadavg()[0]}
 
 
 def report(results: dict[str, dict]) -> None:
     """Each config's variants side by side (wall and CPU seconds per step, ratios to plain), then the speedup line."""
     for config, result in results.items():
-        wall, cpu = (result[key] for key in TIMES)
+        wall, cpu, wall_ratio, cpu_ratio = (result[key] for key in (*TIMES, *(f"ratio_{key}" for key in TIMES)))
         print(f"{config} config (load {result['load_average']:.1f}), auto = {result['auto_fast_paths']}:")
         for name in wall:
             print(
-                f"  {name:20s} {wall[name]:7.3f} s/step  {wall['plain'] / wall[name]:5.2f}x plain   "
-                f"{cpu[name]:7.3f} CPU s/step  {cpu['plain'] / cpu[name]:5.2f}x plain"
+                f"  {name:20s} {wall[name]:7.3f} s/step  {wall_ratio[name]:5.2f}x plain   "
+                f"{cpu[name]:7.3f} CPU s/step  {cpu_ratio[name]:5.2f}x plain"
             )
-    ratios = [
-        {c: f"{r[key]['plain'] / r[key]['auto']:.2f}" for c, r in results.items() if "auto" in r[key]} for key in TIMES
-    ]
+    ratios = [{c: f"{r[f'ratio_{key}']['auto']:.2f}" for c, r in results.items() if "auto" in r[key]} for key in TIMES]
     wall, cpu = (" ".join([r.get("paper", "n/a"), f"(zoo: {r.get('zoo', 'n/a')})"]) for r in ratios)
     print(f"speedup: {wall}; CPU time: {cpu}")
 
