@@ -1,16 +1,24 @@
-"""Images/s of one full pix2pix training step (G forward, D step, G step): the plain fp32 eager loop of
-pytorch-CycleGAN-and-pix2pix against this project's loop (pix2pix_hub.training) with each fast path, side by side.
+"""Seconds per training step as users get them: `accelerate launch train/train.py` with its default fast paths
+(`auto`) and with each path forced, against plain fp32 eager (`--mixed_precision no --channels_last no --compile
+no`), side by side for the paper config and the zoo config.
 
-    nice .venv/bin/python benchmarks/train_step.py            # paper config and zoo config
-    nice .venv/bin/python benchmarks/train_step.py --rounds 3 --configs zoo --threads 1 --compile
+    nice .venv/bin/python benchmarks/train_step.py                     # paper and zoo config, plain and auto
+    nice .venv/bin/python benchmarks/train_step.py --variants all --rounds 3 --threads 1
 
-Variants of the project's loop: `fp32` (no fast path), `channels_last`, `bf16` (autocast), `bf16+channels_last`,
-`compile` (with --compile) and `auto`, what train.py picks on this machine (pix2pix_hub.training.fast_paths).
-Rounds alternate between the loops so that load from other processes hits all alike. Reported per loop: the fastest
-round's wall-clock step time (the least disturbed round), the CPU time per step (which a busy shared machine distorts
-far less; `speedup` is its ratio to plain), and the peak resident memory of a child process that runs a few steps of
-that loop alone. The CPU's features and the load average are printed so that the machine and a busy moment show.
-The last line is `speedup: <plain / auto CPU seconds per step, paper config> (zoo: <the same, zoo config>)`.
+Each launch is the real command for a full-length run (the paper's 200 facades epochs; the zoo recipe's 20,000
+steps), so auto decides as it would for that run (path_probe: measured once per machine and configuration, stored;
+torch.compile only where it pays over the run's length). The benchmark reads each step's wall time from the run's
+logs/train_log.jsonl (`step_s`, data loading included, and `step_cpu_s`, the CPU time of the same span, which load
+from other processes distorts least) and stops the launch after `--steps` timed steps beyond
+`--warmup`. Before the timed rounds one `auto` launch per config lets auto measure and store its choice; that
+launch's start-up time is printed. Launches alternate between the variants round by round, so that load from
+other processes hits all alike; a variant's s/step is the median over rounds of each launch's median step time,
+its ratio the median over rounds of that round's plain launch / its launch (paired: load that changes during the
+run cancels out).
+bf16 variants are skipped (with the reason printed) where the CPU only emulates bf16. The baseline and every variant
+share what train.py always does (fused Adam, the thread count, the decoded-pair cache), so the ratios are the fast
+paths' own. The last line is `speedup: <plain / auto wall time, paper config> (zoo: <the same, zoo config>); CPU time: <the
+same ratios of CPU time>`.
 """
 
 from __future__ import annotations
@@ -18,235 +26,150 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from accelerate import Accelerator
-from accelerate.state import AcceleratorState
 
 from pix2pix_hub.hardware import bf16_is_fast, cpu_features
-from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
-from pix2pix_hub.training import Objective, discriminator_step, generator_step
-from pix2pix_hub.training.fast_paths import (
-    FastPaths,
-    apply_to_batch,
-    apply_to_model,
-    resolve_fast_paths,
-)
-from pix2pix_hub.training.steps import make_optimizer
 
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "datasets" / "facades"
 
-@dataclass(frozen=True)
-class Config:
-    size: int
-    batch_size: int
-    ngf: int
-    ndf: int
-    num_downs: int
-    upsampling: str = "transposed"
-
-
-#: paper: the reference's facades settings; zoo: the first zoo's network (ngf/ndf 16, batch 2, the paper's
-#: transposed-convolution decoder); zoo-resize: the same with the resize-convolution decoder, train_task.sh's recipe
+#: the run each config stands for; paper: train.py's defaults, the reference's facades settings (200 epochs of 400
+#: pairs); zoo: the zoo's v2 recipe (pix2pix_hub/recipes.py) on the same data
 CONFIGS = {
-    "paper": Config(size=256, batch_size=1, ngf=64, ndf=64, num_downs=8),
-    "zoo": Config(size=256, batch_size=2, ngf=16, ndf=16, num_downs=8),
-    "zoo-resize": Config(size=256, batch_size=2, ngf=16, ndf=16, num_downs=8, upsampling="resize"),
+    "paper": [],
+    "zoo": ["--recipe", "facades-labels2photo:v2"],
 }
+COMMON = ["--load_size", "286", "--crop_size", "256", "--validation_split", "none", "--report_to", "none"]
+COMMON += ["--checkpointing_steps", "1000000"]
 
-
-def build(config: Config, seed: int = 0) -> tuple[Pix2PixGenerator, PatchGANDiscriminator]:
-    torch.manual_seed(seed)
-    generator = Pix2PixGenerator(ngf=config.ngf, num_downs=config.num_downs, upsampling=config.upsampling)
-    return generator, PatchGANDiscriminator(ndf=config.ndf)
-
-
-class PlainLoop:
-    """The reference's `Pix2PixModel.optimize_parameters`: NCHW fp32, default Adam, BCE-with-logits cGAN + 100 L1."""
-
-    def __init__(self, config: Config):
-        self.generator, self.discriminator = build(config)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-
-    def gan_loss(self, logits: torch.Tensor, real: bool) -> torch.Tensor:
-        return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(real)))
-
-    def step(self, real_a: torch.Tensor, real_b: torch.Tensor) -> None:
-        fake_b = self.generator(real_a)
-        for p in self.discriminator.parameters():
-            p.requires_grad_(True)
-        self.opt_d.zero_grad()
-        loss_d = 0.5 * (
-            self.gan_loss(self.discriminator(real_a, fake_b.detach()), False)
-            + self.gan_loss(self.discriminator(real_a, real_b), True)
-        )
-        loss_d.backward()
-        self.opt_d.step()
-        for p in self.discriminator.parameters():
-            p.requires_grad_(False)
-        self.opt_g.zero_grad()
-        loss_g = self.gan_loss(self.discriminator(real_a, fake_b), True) + 100.0 * F.l1_loss(fake_b, real_b)
-        loss_g.backward()
-        self.opt_g.step()
-
-
-class ProjectLoop:
-    """train/train.py's step: Accelerate-prepared models, fused Adam, pix2pix_hub.training's D and G steps, on the
-    given fast paths."""
-
-    def __init__(self, config: Config, paths: FastPaths):
-        # one Accelerator per variant: the shared state is reset so that each gets its own precision (the autocast of
-        # a prepared model is fixed when it is prepared)
-        AcceleratorState._reset_state(reset_partial_state=True)
-        self.accelerator = Accelerator(
-            cpu=True, mixed_precision=paths.mixed_precision, dynamo_backend="inductor" if paths.compile else None
-        )
-        self.paths = paths
-        generator, discriminator = (apply_to_model(m, paths) for m in build(config))
-        optimizers = [
-            make_optimizer(m.parameters(), 2e-4, (0.5, 0.999), self.accelerator.device)
-            for m in (generator, discriminator)
-        ]
-        prepared = self.accelerator.prepare(generator, discriminator, *optimizers)
-        self.generator, self.discriminator, self.opt_g, self.opt_d = prepared
-        self.objective = Objective()
-
-    def step(self, real_a: torch.Tensor, real_b: torch.Tensor) -> None:
-        real_a, real_b = apply_to_batch(real_a, self.paths), apply_to_batch(real_b, self.paths)
-        fake_b = self.generator(real_a)
-        discriminator_step(self.accelerator, self.discriminator, self.opt_d, real_a, real_b, fake_b, self.objective)
-        generator_step(self.accelerator, self.discriminator, self.opt_g, real_a, real_b, fake_b, self.objective)
-
-
-#: the project loop's variants: each fast path alone and together; "auto" is added at run time
+#: what each step's log line holds: its wall time (what the user waits) and its CPU time (what load distorts least)
+TIMES = ("step_s", "step_cpu_s")
+PLAIN = ["--mixed_precision", "no", "--channels_last", "no", "--compile", "no"]
+#: the flags of each variant; auto is train.py's default (no flag)
 VARIANTS = {
-    "fp32": FastPaths("no", channels_last=False, compile=False),
-    "channels_last": FastPaths("no", channels_last=True, compile=False),
-    "bf16": FastPaths("bf16", channels_last=False, compile=False),
-    "bf16+channels_last": FastPaths("bf16", channels_last=True, compile=False),
+    "plain": PLAIN,
+    "auto": [],
+    "channels_last": ["--mixed_precision", "no", "--channels_last", "yes", "--compile", "no"],
+    "bf16": ["--mixed_precision", "bf16", "--channels_last", "no", "--compile", "no"],
+    "bf16+channels_last": ["--mixed_precision", "bf16", "--channels_last", "yes", "--compile", "no"],
 }
 
 
-def variants_to_run(include_emulated: bool) -> list[str]:
-    """The fixed variants worth timing here: bf16 ones only where the CPU runs bf16 natively (or when asked), since
-    emulated bf16 is 25-45x slower than fp32 and would take most of the benchmark's time for a path no one uses."""
-    if include_emulated or bf16_is_fast(torch.device("cpu")):
-        return list(VARIANTS)
-    skipped = [name for name, paths in VARIANTS.items() if paths.mixed_precision == "bf16"]
-    print(f"skipped {', '.join(skipped)}: this CPU only emulates bf16 (--include-emulated runs them)", flush=True)
-    return [name for name in VARIANTS if name not in skipped]
+def variants_to_run(names: list[str]) -> list[str]:
+    """The variants asked for, less the bf16 ones where this CPU emulates bf16 (many times slower than fp32: minutes
+    per launch for a path auto never takes), with the reason printed."""
+    if bf16_is_fast(torch.device("cpu")):
+        return names
+    skipped = [name for name in names if "bf16" in VARIANTS[name]]
+    if skipped:
+        print(f"skipped {', '.join(skipped)}: this CPU only emulates bf16", flush=True)
+    return [name for name in names if name not in skipped]
 
 
-def make_loops(
-    config: Config, with_compile: bool, include_emulated: bool = False
-) -> dict[str, PlainLoop | ProjectLoop]:
-    """The plain loop and every project variant worth timing here; `auto` is what train.py would choose here."""
-    names = [*variants_to_run(include_emulated), "auto", *(["compile"] if with_compile else [])]
-    return {"plain": PlainLoop(config), **{name: ProjectLoop(config, variant_paths(name)) for name in names}}
-
-
-def batch(config: Config) -> tuple[torch.Tensor, torch.Tensor]:
-    generator = torch.Generator().manual_seed(0)
-    shape = (config.batch_size, 3, config.size, config.size)
-    return torch.rand(shape, generator=generator) * 2 - 1, torch.rand(shape, generator=generator) * 2 - 1
-
-
-def peak_memory_mb(loop: str, config_name: str, threads: int) -> float:
-    """Peak resident memory (MB, VmHWM) of a fresh process running 3 steps of one loop on one config.
-    (`ru_maxrss` would not do: Linux carries it over from the forking parent.)"""
-    code = (
-        "import sys, torch; sys.argv = ['x']; "
-        f"torch.set_num_threads({threads}); "
-        "import benchmarks.train_step as b; "
-        f"c = b.CONFIGS[{config_name!r}]; "
-        f"l = b.PlainLoop(c) if {loop!r} == 'plain' else b.ProjectLoop(c, b.variant_paths({loop!r})); "
-        "x, y = b.batch(c); [l.step(x, y) for _ in range(3)]; "
-        "print([int(s.split()[1]) for s in open('/proc/self/status') if s.startswith('VmHWM')][0] / 1024)"
-    )
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**os.environ, "PYTHONPATH": root}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def variant_paths(name: str) -> FastPaths:
-    """The fast paths of one variant by name: a fixed one, `auto` (train.py's choice here) or auto plus compile."""
-    auto = resolve_fast_paths(device=torch.device("cpu"))
-    if name == "compile":
-        return FastPaths(auto.mixed_precision, auto.channels_last, True)
-    return auto if name == "auto" else VARIANTS[name]
+def launch(config: str, variant: str, steps: int, threads: int | None, data: Path) -> dict:
+    """One `accelerate launch train/train.py` of `config` with `variant`'s flags, stopped after `steps` logged steps;
+    its step times, its start-up seconds (launch to first step) and its `fast paths:` line."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"train_step-{config}-"))
+    output_dir = scratch / "run"
+    accelerate = str(Path(sys.executable).with_name("accelerate"))
+    command = [accelerate, "launch", "--num_processes", "1", str(ROOT / "train" / "train.py")]
+    command += ["--dataset", str(data), "--output_dir", str(output_dir), *COMMON, *CONFIGS[config], *VARIANTS[variant]]
+    command += ["--num_threads", str(threads)] if threads else []
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    log = output_dir / "logs" / "train_log.jsonl"
+    stderr = scratch / "stderr.txt"
+    start = time.perf_counter()
+    with stderr.open("w") as err:
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    try:
+        rows: list[dict] = []
+        while len(rows) < steps:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"{config}/{variant} stopped (exit {proc.returncode}):\n{stderr.read_text()[-3000:]}"
+                )
+            time.sleep(0.5)
+            lines = log.read_text().splitlines() if log.is_file() else []
+            rows = [json.loads(line) for line in lines[:-1]]  # the last line may be half written
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+        text = stderr.read_text()
+        shutil.rmtree(scratch, ignore_errors=True)
+    fast = next((line.split("fast paths: ", 1)[1] for line in text.splitlines() if "fast paths: mixed" in line), "?")
+    steps_s = {key: [row[key] for row in rows] for key in TIMES}
+    return {**steps_s, "fast_paths": fast, "wall_s": time.perf_counter() - start}
 
 
 def measure(
-    config_name: str, rounds: int, steps_per_round: int, threads: int, with_compile: bool, include_emulated: bool
+    config: str, variants: list[str], rounds: int, steps: int, warmup: int, threads: int | None, data: Path
 ) -> dict:
-    config = CONFIGS[config_name]
-    loops = make_loops(config, with_compile, include_emulated)
-    x, y = batch(config)
-    for loop in loops.values():  # warm-up: allocator, oneDNN kernels, compilation
-        loop.step(x, y)
-        loop.step(x, y)
-    wall: dict[str, list[float]] = {name: [] for name in loops}
-    cpu: dict[str, list[float]] = {name: [] for name in loops}
+    """The median step seconds of each variant over `rounds` alternating launches, and what auto chose."""
+    first = launch(config, "auto", warmup + 1, threads, data)  # auto measures and stores its choice, if not yet
+    print(
+        f"{config}: first auto launch {first['wall_s']:.0f} s to {warmup + 1} steps; {first['fast_paths']}", flush=True
+    )
+    medians: dict[str, dict[str, list[float]]] = {key: {name: [] for name in variants} for key in TIMES}
     for _ in range(rounds):
-        for name, loop in loops.items():
-            start_wall, start_cpu = time.perf_counter(), time.process_time()
-            for _ in range(steps_per_round):
-                loop.step(x, y)
-            wall[name].append((time.perf_counter() - start_wall) / steps_per_round)
-            cpu[name].append((time.process_time() - start_cpu) / steps_per_round)
-    result = {"config": config_name, **asdict(config), "threads": threads, "load_average": os.getloadavg()[0]}
-    result["auto_paths"] = variant_paths("auto").describe()
-    for name in loops:
-        result[name] = {
-            "s_per_step": round(min(wall[name]), 4),
-            "images_per_s": round(config.batch_size / min(wall[name]), 2),
-            "cpu_s_per_step": round(min(cpu[name]), 4),
-            "peak_rss_mb": round(peak_memory_mb(name, config_name, threads)),
-        }
-        # CPU seconds are what a busy shared machine cannot distort much; wall-clock figures need an idle one
-        result[name]["speedup"] = round(result["plain"]["cpu_s_per_step"] / result[name]["cpu_s_per_step"], 2)
-        result[name]["speedup_wall"] = round(result["plain"]["s_per_step"] / result[name]["s_per_step"], 2)
-    return result
+        for name in variants:
+            run = launch(config, name, warmup + steps, threads, data)
+            for key in TIMES:
+                medians[key][name].append(statistics.median(run[key][warmup:]))
+            wall, cpu = (medians[key][name][-1] for key in TIMES)
+            print(f"  {config} {name:20s} {wall:.3f} s/step, {cpu:.3f} CPU s/step", flush=True)
+    result = {key: {name: statistics.median(v) for name, v in values.items()} for key, values in medians.items()}
+    # each round's ratio to the plain launch just before it: load that changes during the run cancels out
+    for key, values in medians.items():
+        paired = {name: [p / v for p, v in zip(values["plain"], runs, strict=True)] for name, runs in values.items()}
+        result[f"ratio_{key}"] = {name: statistics.median(ratios) for name, ratios in paired.items()}
+    return {**result, "auto_fast_paths": first["fast_paths"], "load_average": os.getloadavg()[0]}
+
+
+def report(results: dict[str, dict]) -> None:
+    """Each config's variants side by side (wall and CPU seconds per step, ratios to plain), then the speedup line."""
+    for config, result in results.items():
+        wall, cpu, wall_ratio, cpu_ratio = (result[key] for key in (*TIMES, *(f"ratio_{key}" for key in TIMES)))
+        print(f"{config} config (load {result['load_average']:.1f}), auto = {result['auto_fast_paths']}:")
+        for name in wall:
+            print(
+                f"  {name:20s} {wall[name]:7.3f} s/step  {wall_ratio[name]:5.2f}x plain   "
+                f"{cpu[name]:7.3f} CPU s/step  {cpu_ratio[name]:5.2f}x plain"
+            )
+    ratios = [{c: f"{r[f'ratio_{key}']['auto']:.2f}" for c, r in results.items() if "auto" in r[key]} for key in TIMES]
+    wall, cpu = (" ".join([r.get("paper", "n/a"), f"(zoo: {r.get('zoo', 'n/a')})"]) for r in ratios)
+    print(f"speedup: {wall}; CPU time: {cpu}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), default=["paper", "zoo"])
-    parser.add_argument("--rounds", type=int, default=5, help="Alternating measurement rounds per loop.")
-    parser.add_argument("--steps_per_round", type=int, default=2, help="Steps timed together in one round.")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads (default: all CPUs).")
-    parser.add_argument("--compile", action="store_true", help="Also measure torch.compile (minutes to compile).")
-    parser.add_argument(
-        "--include-emulated", action="store_true", help="Also time bf16 on a CPU that only emulates it (slow)."
-    )
+    parser.add_argument("--variants", nargs="+", choices=[*VARIANTS, "all"], default=["plain", "auto"])
+    parser.add_argument("--rounds", type=int, default=3, help="Alternating launches per variant.")
+    parser.add_argument("--steps", type=int, default=12, help="Timed steps per launch.")
+    parser.add_argument("--warmup", type=int, default=3, help="Steps per launch not timed (allocator, kernels).")
+    parser.add_argument("--threads", type=int, help="train.py --num_threads (default: train.py's, all CPUs).")
+    parser.add_argument("--data", type=Path, default=DATA, help="A pix2pix A|B folder (the images do not matter).")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(f"cpu: {cpu_features().describe()}", flush=True)
-    results = {}
-    for name in args.configs:
-        results[name] = measure(
-            name, args.rounds, args.steps_per_round, args.threads, args.compile, args.include_emulated
-        )
-        print(json.dumps(results[name]), flush=True)
-    for name, result in results.items():
-        print(
-            f"{name} config ({result['threads']} threads, load {result['load_average']:.1f}), auto = {result['auto_paths']}:"
-        )
-        for loop in (k for k, v in result.items() if isinstance(v, dict)):
-            figures = result[loop]
-            print(
-                f"  {loop:20s} {figures['images_per_s']:6.2f} img/s  {figures['cpu_s_per_step']:.3f} CPU-s/step  "
-                f"{figures['speedup']:.2f}x CPU time  {figures['speedup_wall']:.2f}x wall  {figures['peak_rss_mb']} MB"
-            )
-    paper = results["paper"]["auto"]["speedup"] if "paper" in results else "n/a"
-    zoo = results["zoo"]["auto"]["speedup"] if "zoo" in results else "n/a"
-    print(f"speedup: {paper} (zoo: {zoo})")
+    # a stopped benchmark stops its launch too (the `finally` in `launch` kills the launch's process group)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    names = list(VARIANTS) if "all" in args.variants else list(dict.fromkeys(["plain", *args.variants]))
+    names = variants_to_run(names)
+    print(f"cpu: {cpu_features().describe()}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    results = {
+        name: measure(name, names, args.rounds, args.steps, args.warmup, args.threads, args.data)
+        for name in args.configs
+    }
+    report(results)
 
 
 if __name__ == "__main__":

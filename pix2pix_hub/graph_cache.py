@@ -4,7 +4,8 @@ a second process (a restarted Space, the next `translate`) reuses both instead o
 Where: `$PIX2PIX_HUB_CACHE`, else `<HF_HOME>/pix2pix_hub` (HF_HOME follows huggingface_hub: `$HF_HOME`, else
 `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`). Clear it by deleting that folder; `cache_dir()` says
 where it is. Layout: `graphs/<weights hash>-<backend>-<precision>/` holds a graph and its `meta.json`;
-`choices/<weights hash>-<device>-<precision>-<threads> threads-batch <n>.json` holds auto's choice and timings.
+`choices/<weights hash>-<device>-<precision>-<threads> threads-batch <n>.json` holds auto's choice and timings;
+`training/<configuration hash>.json` holds a training configuration's timed fast paths (training.path_probe).
 
 Each entry records what it was built with (library versions, CPU kind); an entry built by another version or on
 another CPU is stale and rebuilt, with a one-line notice, as is one that cannot be read (corrupt). Entries are
@@ -129,35 +130,63 @@ def cached_graph(
             shutil.rmtree(temporary, ignore_errors=True)
 
 
-def read_choice(key: str, root: Path | None = None) -> dict[str, Any] | None:
-    """Auto's stored choice for `key` ({"backend", "timings", "batch_size"}), or None when missing, stale or
-    unreadable (then it is measured again and rewritten)."""
-    path = (root or cache_dir()) / "choices" / f"{key}.json"
+def read_record(folder: str, key: str, runtimes: tuple[str, ...] = (), root: Path | None = None) -> dict | None:
+    """The stored JSON record `folder/key.json`, or None when missing, stale (written by other versions of
+    pix2pix_hub, torch or `runtimes`, or on another CPU) or unreadable; then it is measured again and rewritten."""
+    path = (root or cache_dir()) / folder / f"{key}.json"
     if not path.is_file():
         return None
     try:
         stored = json.loads(path.read_text())
-        reason = _stale_reason(stored["facts"], build_facts(*CHOICE_RUNTIMES))
+        reason = _stale_reason(stored["facts"], build_facts(*runtimes))
         if reason is None:
-            return {k: stored[k] for k in ("backend", "timings", "batch_size")}
-        logger.warning("graph cache: auto's choice %s is stale (%s); measuring again", path.name, reason)
+            return stored
+        logger.warning("graph cache: %s is stale (%s); measuring again", path.name, reason)
     except Exception as exc:
         logger.warning("graph cache: %s cannot be read (%s); measuring again", path, str(exc).splitlines()[0])
     return None
 
 
+def write_record(
+    folder: str, key: str, record: dict[str, Any], runtimes: tuple[str, ...] = (), root: Path | None = None
+) -> None:
+    """Store `record` (with the facts it depends on) atomically as `folder/key.json`; a cache that cannot be written
+    only costs the next process a measurement."""
+    directory = (root or cache_dir()) / folder
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".record.", dir=directory)
+        with os.fdopen(handle, "w") as file:
+            json.dump({**record, "facts": build_facts(*runtimes)}, file, indent=2)
+        os.replace(temporary, directory / f"{key}.json")
+    except OSError as exc:
+        logger.warning("graph cache: could not store %s in %s (%s)", key, directory, exc)
+
+
+def read_choice(key: str, root: Path | None = None) -> dict[str, Any] | None:
+    """Auto's stored choice for `key` ({"backend", "timings", "batch_size"}), or None when missing, stale or
+    unreadable (then it is measured again and rewritten)."""
+    stored = read_record("choices", key, CHOICE_RUNTIMES, root)
+    try:
+        return None if stored is None else {k: stored[k] for k in ("backend", "timings", "batch_size")}
+    except KeyError as exc:
+        logger.warning("graph cache: auto's choice %s lacks %s; measuring again", key, exc)
+        return None
+
+
 def write_choice(key: str, backend: str, timings: dict[str, float], batch_size: int, root: Path | None = None) -> None:
     """Store auto's choice atomically; a cache that cannot be written only costs the next process a measurement."""
-    folder = (root or cache_dir()) / "choices"
-    record = {"backend": backend, "timings": timings, "batch_size": batch_size, "facts": build_facts(*CHOICE_RUNTIMES)}
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".choice.", dir=folder)
-        with os.fdopen(handle, "w") as file:
-            json.dump(record, file, indent=2)
-        os.replace(temporary, folder / f"{key}.json")
-    except OSError as exc:
-        logger.warning("graph cache: could not store auto's choice in %s (%s)", folder, exc)
+    record = {"backend": backend, "timings": timings, "batch_size": batch_size}
+    write_record("choices", key, record, CHOICE_RUNTIMES, root)
 
 
-__all__ = ["CACHE_ENV", "cache_dir", "cached_graph", "read_choice", "weights_hash", "write_choice"]
+__all__ = [
+    "CACHE_ENV",
+    "cache_dir",
+    "cached_graph",
+    "read_choice",
+    "read_record",
+    "weights_hash",
+    "write_choice",
+    "write_record",
+]

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from test_training import make_pairs, read_log, run_env, run_training, train_command
 
 from pix2pix_hub.data import PairedTransform, load_paired_dataset
-from pix2pix_hub.hardware import bf16_is_fast
+from pix2pix_hub.hardware import bf16_is_fast, cpu_features
 from pix2pix_hub.models import Pix2PixGenerator
 from pix2pix_hub.training.data import TrainingPairs
 from pix2pix_hub.training.fast_paths import FastPaths, apply_to_model, resolve_fast_paths
@@ -38,15 +38,17 @@ def choices(paths: FastPaths) -> tuple:
     return paths.mixed_precision, paths.channels_last, paths.compile
 
 
-def test_auto_picks_bf16_only_where_native_and_channels_last_with_it(monkeypatch):
+def test_auto_without_measurement_picks_bf16_only_where_native_and_channels_last_with_it_on_amx(monkeypatch):
+    """The rule (no probe: a short run, a GPU, several processes); tests/test_path_probe.py covers measured choices."""
     monkeypatch.delenv("ACCELERATE_MIXED_PRECISION", raising=False)
     cpu = torch.device("cpu")
     auto = resolve_fast_paths(device=cpu)
     native = bf16_is_fast(cpu)
-    assert choices(auto) == ("bf16" if native else "no", native, False)
+    assert choices(auto) == ("bf16" if native else "no", native and cpu_features().amx, False)
     assert auto.why == f"auto: {'native bf16' if native else 'bf16 is not native'} on this cpu"
     assert choices(resolve_fast_paths("no", device=cpu)) == ("no", False, False)
-    assert choices(resolve_fast_paths("bf16", "no", True, device=cpu)) == ("bf16", False, True)
+    assert choices(resolve_fast_paths("bf16", "no", "yes", device=cpu)) == ("bf16", False, True)
+    assert choices(resolve_fast_paths("bf16", "yes", "auto", device=cpu)) == ("bf16", True, False)
     # set by the person (no `accelerate launch` above this process): their choice wins over auto
     monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "fp16")
     chosen = resolve_fast_paths(device=cpu)
@@ -67,8 +69,9 @@ def test_accelerate_launch_takes_auto_unless_a_precision_was_chosen(data, tmp_pa
     assert proc.returncode == 0, proc.stderr[-3000:]
     if launch_options:
         expected = "fast paths: mixed precision no (auto: from accelerate launch --mixed_precision)"
-    elif bf16_is_fast("cpu"):
-        expected = "fast paths: mixed precision bf16 (auto: native bf16 on this cpu), channels_last"
+    elif bf16_is_fast("cpu"):  # one step: too short to measure, so the rule
+        layout = "channels_last" if cpu_features().amx else "NCHW"
+        expected = f"fast paths: mixed precision bf16 (auto: native bf16 on this cpu), {layout}"
     else:
         expected = "fast paths: mixed precision no (auto: bf16 is not native on this cpu), NCHW"
     assert expected in proc.stderr

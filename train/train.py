@@ -10,6 +10,7 @@ discriminator in OUTPUT_DIR/discriminator/, checkpoints in OUTPUT_DIR/checkpoint
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import math
@@ -21,9 +22,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from accelerate import Accelerator
+from accelerate import Accelerator, PartialState
 from accelerate.logging import get_logger
-from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
+from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, parse_flag_from_env, set_seed
 from tqdm.auto import tqdm
 
 from pix2pix_hub.data import PairedTransform, available_splits, is_side_by_side_folder, load_paired_dataset
@@ -61,6 +62,7 @@ from pix2pix_hub.training.fast_paths import (
     resolve_fast_paths,
 )
 from pix2pix_hub.training.init_from import load_initial_models
+from pix2pix_hub.training.path_probe import RunShape, probe_fast_paths
 from pix2pix_hub.training.preflight import hub_repo_id, preflight
 from pix2pix_hub.training.resume import RunRecord, resume_run
 from pix2pix_hub.training.schedule import RunSchedule, set_learning_rate
@@ -201,10 +203,35 @@ def validate(accelerator, generator, ema, validation_data, args, step: int) -> d
     return metrics
 
 
-def make_accelerator(args: argparse.Namespace, output_dir: Path) -> tuple[Accelerator, FastPaths, int]:
-    """The accelerator with the run's fast paths, logging set up, torch's threads set and everything seeded; returns
-    it, the fast paths and the thread count."""
-    fast = resolve_fast_paths(args.mixed_precision, args.channels_last, args.compile)
+def planned_steps(args: argparse.Namespace, num_pairs: int, num_processes: int) -> int:
+    """The run's optimizer steps: --max_train_steps, else the epochs' steps over `num_pairs` pairs."""
+    if args.max_train_steps:
+        return args.max_train_steps
+    batches = math.ceil(num_pairs / (args.batch_size * num_processes))
+    return (args.n_epochs + args.n_epochs_decay) * math.ceil(batches / args.gradient_accumulation_steps)
+
+
+def choose_fast_paths(args: argparse.Namespace, objective: Objective, steps: int, num_processes: int) -> FastPaths:
+    """The run's fast paths; on one CPU process 'auto' takes the fastest measured for this configuration (timed once
+    per machine and stored, pix2pix_hub.training.path_probe)."""
+    probe = None
+    if num_processes == 1:
+        generator, discriminator = build_models(args, objective)
+        config = {name: getattr(m, "_hub_mixin_config", None) for name, m in (("G", generator), ("D", discriminator))}
+        config.update(objective=vars(objective), num_processes=num_processes)
+        shape = RunShape(
+            build=lambda: build_models(args, objective),
+            batch_shape=(args.batch_size, 3, args.crop_size, args.crop_size),
+            objective=objective,
+            steps=steps,
+            config=config,
+        )
+        probe = functools.partial(probe_fast_paths, shape)
+    return resolve_fast_paths(args.mixed_precision, args.channels_last, args.compile, probe=probe)
+
+
+def make_accelerator(args: argparse.Namespace, output_dir: Path, fast: FastPaths) -> Accelerator:
+    """The accelerator on the run's fast paths, with everything seeded."""
     accelerator = Accelerator(
         gradient_accumulation_steps=args.gradient_accumulation_steps,
         mixed_precision=fast.mixed_precision,
@@ -213,17 +240,13 @@ def make_accelerator(args: argparse.Namespace, output_dir: Path) -> tuple[Accele
         project_config=ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / "logs")),
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=args.seed),
     )
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
     if accelerator.mixed_precision == "bf16" and not bf16_is_fast(accelerator.device):
         logger.warning(
             "bf16 is emulated on this %s and much slower than fp32; use --mixed_precision auto", accelerator.device
         )
     logger.info("fast paths: %s", fast.describe())
-    num_threads = args.num_threads or default_num_threads(accelerator.num_processes)
-    torch.set_num_threads(num_threads)
-    set_seed(args.seed)
-    return accelerator, fast, num_threads
+    set_seed(args.seed)  # after the probe, which drew weights from the global RNG
+    return accelerator
 
 
 def load_data(
@@ -323,19 +346,28 @@ def main(args: argparse.Namespace) -> Path:
     task, dataset, direction = resolve_data(args)
     output_dir = Path(args.output_dir or Path("runs") / (task.name if task else Path(dataset).name))
     data_name = dataset if dataset is not None else describe_sources(task)
-    accelerator, fast, num_threads = make_accelerator(args, output_dir)
+    # the process state first (what the launcher set up), the Accelerator once the fast paths are chosen
+    # ACCELERATE_USE_CPU read as AcceleratorState reads it: several CPU processes then join one gloo group
+    state = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
+    num_threads = args.num_threads or default_num_threads(state.num_processes)
+    torch.set_num_threads(num_threads)
     objective = Objective(args.objective, args.lambda_l1, args.gan_mode)
     checkpoints_dir = output_dir / "checkpoints"
     log_path = output_dir / "logs" / LOG_FILE
     repo_id = hub_repo_id(args.hub_model_id, task, args.push_to_hub)
-    if accelerator.is_main_process:
+    if state.is_main_process:
         preflight(output_dir, repo_id, args.push_to_hub, args.hub_private)
         (output_dir / "logs").mkdir(parents=True, exist_ok=True)
         remove_temporary_checkpoints(checkpoints_dir)
 
     train_dataset, train_dataloader, validation_split, validation_data = load_data(
-        args, task, dataset, direction, accelerator.num_processes
+        args, task, dataset, direction, state.num_processes
     )
+    steps = planned_steps(args, len(train_dataset), state.num_processes)
+    fast = choose_fast_paths(args, objective, steps, state.num_processes)
+    accelerator = make_accelerator(args, output_dir, fast)
     models, optimizers, ema, train_dataloader, architecture = prepare_models(
         args, objective, accelerator, fast, train_dataloader
     )
@@ -385,6 +417,7 @@ def main(args: argparse.Namespace) -> Path:
         if epoch == first_epoch and batches_to_skip:
             loader = accelerator.skip_first_batches(train_dataloader, batches_to_skip)
         loader.set_epoch(epoch)
+        step_started, step_cpu_started = time.perf_counter(), time.process_time()
         for batch in loader:
             skipped.update(batch["bad"])
             learning_rate = schedule.get_lr(global_step)  # a pure function of the step: resumes need no state
@@ -397,6 +430,10 @@ def main(args: argparse.Namespace) -> Path:
                 ema.step(models[0].parameters())
             global_step += 1
             record = {**{k: v.item() for k, v in losses.items()}, "lr": learning_rate}
+            # the step's wall time with its data loading, as the user waits for it, and the CPU time it took (what a
+            # busy shared machine distorts least); benchmarks/train_step.py reads both
+            record["step_s"] = round(time.perf_counter() - step_started, 4)
+            record["step_cpu_s"] = round(time.process_time() - step_cpu_started, 4)
             if remedies.adaptive is not None:
                 record["augment_p"] = remedies.adaptive.probability
             log_step(accelerator, progress, log_path, global_step, epoch, record)
@@ -407,6 +444,7 @@ def main(args: argparse.Namespace) -> Path:
             if validation_data is not None and args.validation_steps and global_step % args.validation_steps == 0:
                 if accelerator.is_main_process and global_step < total_steps:
                     validate(accelerator, models[0], ema, validation_data, args, global_step)
+            step_started, step_cpu_started = time.perf_counter(), time.process_time()
             if global_step >= total_steps:
                 break
         if global_step >= total_steps:

@@ -161,8 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--mixed_precision",
         choices=MIXED_PRECISION_CHOICES,
         default="auto",
-        help="Autocast precision. auto: bf16 on GPUs and CPUs with native bf16 (AVX512-BF16, AMX), else fp32 (or what "
-        "`accelerate launch --mixed_precision` set); 'no' turns it off.",
+        help="Autocast precision. auto: on a CPU with native bf16 (AVX512-BF16, AMX) the faster of bf16 and fp32 as "
+        "measured for this configuration, bf16 on GPUs that have it, else fp32 (or what `accelerate launch "
+        "--mixed_precision` set); 'no' turns it off.",
     )
     objective.add_argument("--use_ema", action="store_true", help="Keep an EMA of G's weights and save that.")
     objective.add_argument("--ema_decay", type=float, default=0.999, help="EMA decay per step.")
@@ -189,10 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--channels_last",
         choices=AUTO_CHOICES,
         default="auto",
-        help="NHWC memory layout for G and D. auto: on with bf16 (where oneDNN's kernels want it), off otherwise.",
+        help="NHWC memory layout for G and D. auto: on a CPU where measured faster for this configuration, else "
+        "with bf16 on GPUs and AMX CPUs.",
     )
     run.add_argument(
-        "--compile", action="store_true", help="torch.compile G and D (inductor); measured not to pay on CPUs."
+        "--compile",
+        choices=AUTO_CHOICES,
+        default="auto",
+        nargs="?",
+        const="yes",
+        help="torch.compile G and D (inductor). auto: on a CPU where its measured saving over the run's steps exceeds "
+        "its compile time (timed only for runs of 30 min or more); off on GPUs.",
     )
     run.add_argument(
         "--no_data_cache",

@@ -1,21 +1,24 @@
-"""Which speed-ups a training run uses on the machine at hand: each flag is 'auto' (measured to pay here) or forced.
+"""Which speed-ups a training run uses on the machine at hand: each flag is 'auto' or forced.
 
-Measured with benchmarks/train_step.py (docs/training.md has the figures per CPU kind): bf16 autocast pays on GPUs and
-on CPUs with native bf16 (AVX512-BF16, AMX) and is emulated, many times slower, elsewhere; channels_last pays together
-with bf16 (oneDNN's bf16 kernels are NHWC) but slows the fp32 step on AVX2; torch.compile did not pay on any CPU we
-measured, so it is off unless asked for.
+On a CPU, 'auto' is decided by measurement (pix2pix_hub.training.path_probe times the candidates on the run's own
+networks, once per machine and configuration): which layout and whether torch.compile pay differ between CPU kinds
+and configurations (docs/training.md has the figures per CPU kind). Never a candidate: bf16 where it is emulated
+(AVX2 without AVX512-BF16 or AMX: many times slower than fp32). Without a measurement (a short run, a GPU, several
+processes) the rule `rule_fast_paths` holds: bf16 where native, channels_last with bf16 on GPUs and AMX CPUs (where
+it was measured faster; on Zen 4 it slowed the paper's configuration), no torch.compile.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ..hardware import bf16_is_fast
+from ..hardware import bf16_is_fast, cpu_features
 
 AUTO_CHOICES = ("auto", "yes", "no")
 MIXED_PRECISION_CHOICES = ("auto", "no", "fp16", "bf16")
@@ -35,13 +38,20 @@ class FastPaths:
     channels_last: bool
     compile: bool
     why: str = ""
+    measured: str = ""
+
+    @property
+    def label(self) -> str:
+        """A short name of the combination, e.g. `bf16+channels_last` or `fp32`, as measurements are stored."""
+        precision = "fp32" if self.mixed_precision == "no" else self.mixed_precision
+        return "+".join([precision] + ["channels_last"] * self.channels_last + ["compile"] * self.compile)
 
     def describe(self) -> str:
         parts = [f"mixed precision {self.mixed_precision}" + (f" ({self.why})" if self.why else "")]
         parts.append("channels_last" if self.channels_last else "NCHW")
         if self.compile:
             parts.append("torch.compile")
-        return ", ".join(parts)
+        return ", ".join(parts) + (f"; {self.measured}" if self.measured else "")
 
 
 #: how many parent processes up `accelerate launch` may be (train.py <- accelerate; or <- torchrun agent <- accelerate)
@@ -110,26 +120,56 @@ def launcher_mixed_precision() -> tuple[str, str] | None:
     return None
 
 
+def resolve_precision(mixed_precision: str, device: torch.device) -> tuple[list[str], str]:
+    """The mixed precisions 'auto' may choose from (bf16 and fp32 where bf16 is native, else fp32 alone), or the one
+    chosen by the flag or for `accelerate launch` (`launcher_mixed_precision`; its built-in default is no choice);
+    with why."""
+    if mixed_precision != "auto":
+        return [mixed_precision], "--mixed_precision"
+    if (chosen := launcher_mixed_precision()) is not None:
+        return [chosen[0]], f"auto: from {chosen[1]}"
+    if bf16_is_fast(device):
+        return ["bf16", "no"], f"auto: native bf16 on this {device.type}"
+    return ["no"], f"auto: bf16 is not native on this {device.type}"
+
+
+def rule_fast_paths(precision: str, channels_last: str, compile: str, device: torch.device, why: str) -> FastPaths:
+    """The choice without a measurement: channels_last with bf16 on GPUs and on AMX CPUs (oneDNN's AMX kernels are
+    NHWC); not on other CPUs, where it was measured slower for the paper's configuration (Zen 4) or for fp32 (AVX2)."""
+    nhwc_native = device.type == "cuda" or cpu_features().amx
+    last = precision == "bf16" and nhwc_native if channels_last == "auto" else channels_last == "yes"
+    return FastPaths(mixed_precision=precision, channels_last=last, compile=compile == "yes", why=why)
+
+
+#: measures candidates and chooses (path_probe.probe_fast_paths bound to a run), or None where nothing is measured
+Probe = Callable[[list[FastPaths], str], FastPaths | None]
+
+
 def resolve_fast_paths(
     mixed_precision: str = "auto",
     channels_last: str = "auto",
-    compile: bool = False,
+    compile: str = "auto",
     device: torch.device | None = None,
+    probe: Probe | None = None,
 ) -> FastPaths:
-    """Turn the flags into choices: 'auto' mixed precision is bf16 where native, else fp32, unless the person chose
-    a precision for `accelerate launch` (`launcher_mixed_precision`; its built-in default is no choice); 'auto'
-    channels_last follows bf16."""
+    """Turn the flags into choices. With a `probe` on a CPU, 'auto' takes the fastest measured candidate (and
+    torch.compile where it pays for the run's length); else, or when the probe measured nothing, the rule."""
     device = device or default_device()
-    if mixed_precision != "auto":
-        resolved, why = mixed_precision, "--mixed_precision"
-    elif (chosen := launcher_mixed_precision()) is not None:
-        resolved, why = chosen[0], f"auto: from {chosen[1]}"
-    elif bf16_is_fast(device):
-        resolved, why = "bf16", f"auto: native bf16 on this {device.type}"
-    else:
-        resolved, why = "no", f"auto: bf16 is not native on this {device.type}"
-    last = resolved == "bf16" if channels_last == "auto" else channels_last == "yes"
-    return FastPaths(mixed_precision=resolved, channels_last=last, compile=compile, why=why)
+    precisions, why = resolve_precision(mixed_precision, device)
+    layouts = [False, True] if channels_last == "auto" else [channels_last == "yes"]
+    rule = rule_fast_paths(precisions[0], channels_last, compile, device, why)
+    # the rule's choice first: it wins where the measured candidates are tied (path_probe.TIE_FRACTION)
+    candidates = sorted(
+        (FastPaths(p, last, False, why) for p in precisions for last in layouts),
+        key=lambda c: (c.mixed_precision, c.channels_last) != (rule.mixed_precision, rule.channels_last),
+    )
+    # emulated bf16 and fp16 on a CPU are never fast: not worth minutes of timing
+    measurable = all(p == "no" or (p == "bf16" and bf16_is_fast(device)) for p in precisions)
+    if probe is not None and device.type == "cpu" and measurable and (len(candidates) > 1 or compile == "auto"):
+        chosen = probe(candidates, compile)
+        if chosen is not None:
+            return chosen
+    return rule
 
 
 def memory_format(paths: FastPaths) -> torch.memory_format:
