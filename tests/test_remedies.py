@@ -120,7 +120,7 @@ def test_init_from_starts_from_the_saved_g_and_d_and_freeze_trains_d_alone(data,
     d_start = PatchGANDiscriminator.from_pretrained(tmp_path / "first" / "discriminator")
     d_after = PatchGANDiscriminator.from_pretrained(tmp_path / "frozen" / "discriminator")
     assert any(not torch.equal(a, b) for a, b in zip(d_start.parameters(), d_after.parameters(), strict=True))
-    assert set(read_log(tmp_path / "frozen")[1]) == {"step", "epoch", "loss_d", "lr"}
+    assert set(read_log(tmp_path / "frozen")[1]) == {"step", "epoch", "loss_d", "lr", "step_s", "step_cpu_s"}
     lonely = run_training(data, tmp_path / "lonely", *SHORT, "--freeze_generator")
     assert lonely.returncode == 2 and "--freeze_generator needs --init_from" in lonely.stderr
 

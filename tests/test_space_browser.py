@@ -21,6 +21,7 @@ from test_space import TASKS_WITH_DATA, save_tiny_model
 from pix2pix_hub import TASKS, get_task
 from pix2pix_hub.drawing import HOLE_COLOUR
 from pix2pix_hub.input_kinds import draw_input
+from pix2pix_hub.zoo import FACTS_FILE
 
 STABLE_SCREENSHOT = REPO_ROOT / "outputs" / "space_screenshot.png"
 FACTS_TASK = "edges2shoes"
@@ -42,7 +43,7 @@ def app_url(tmp_path_factory):
     zoo = tmp_path_factory.mktemp("browser_zoo")
     for task in TASKS_WITH_DATA:
         save_tiny_model(zoo / task.name, in_channels=1 if task.input_kind == "grayscale" else 3)
-    for name in ("README.md", "metrics.json"):  # one task with a real zoo card, for the model-facts panel
+    for name in ("README.md", "metrics.json", FACTS_FILE):  # one task with a real zoo card, for the facts panel
         shutil.copy(get_task(FACTS_TASK).zoo_dir / name, zoo / FACTS_TASK / name)
     demo = build_app(ModelStore(zoo, use_hub=False))
     demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, share=False, quiet=True)
