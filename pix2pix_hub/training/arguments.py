@@ -250,19 +250,21 @@ def learned(arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def closest_recipe(arguments: dict[str, Any]) -> Recipe | None:
-    """The recipe a run recorded (`--recipe`), else the task's recipe its learned arguments differ least from."""
-    if arguments.get("recipe"):
-        return get_recipe(str(arguments["recipe"]))
+    """The task's recipe whose learned arguments a run's equal (a run of v2 with v3's changes is v3), else the one it
+    recorded (`--recipe`), else the one it differs least from."""
     candidates = [get_recipe(f"{arguments['task']}:{v}") for v in recipe_versions(str(arguments.get("task")))]
-    if not candidates:
-        return None
     run = learned(arguments)
 
     def differences(recipe: Recipe) -> int:
         full = learned(vars(parse_args(["--recipe", recipe.name])))
-        return sum(run.get(key) != value for key, value in full.items())
+        return sum(run.get(key) != value for key, value in full.items() if key in run)
 
-    return min(candidates, key=differences)
+    exact = [recipe for recipe in candidates if differences(recipe) == 0]
+    if exact:
+        return exact[-1]
+    if arguments.get("recipe"):
+        return get_recipe(str(arguments["recipe"]))
+    return min(candidates, key=differences) if candidates else None
 
 
 def reproduce_line(arguments: dict[str, Any]) -> str:
@@ -276,7 +278,7 @@ def reproduce_line(arguments: dict[str, Any]) -> str:
     )
     if recipe is None:
         return f"accelerate launch train/train.py --task {task} {' '.join(changed)}".rstrip()
-    runs_dir = Path(str(arguments.get("output_dir") or "runs")).parent
+    runs_dir = Path(str(arguments["output_dir"])).parent if arguments.get("output_dir") else Path("runs")
     # a run outside the checkout (a GPU machine's scratch folder) reproduces into the default folder
     where = f"RUNS_DIR={runs_dir} " if runs_dir != Path("runs") and not runs_dir.is_absolute() else ""
     extra = f'EXTRA_ARGS="{" ".join(changed)}" ' if changed else ""
