@@ -61,7 +61,7 @@ V3_CONTINUATION = MappingProxyType(
     {"diffaugment": "color,translation,cutout", "ada_target": 0.6, "max_train_steps": 6000}
 )
 #: the tasks whose zoo model is the v3 continuation (the others ship v2)
-V3_TASKS = ("facades-labels2photo", "edges2shoes", "colorization")
+V3_TASKS = ("facades-labels2photo", "edges2shoes", "colorization", "maps-map2aerial")
 
 #: how the zoo's CPU runs go (where and how, not what they learn): one torch thread each so two runs share a 2-core
 #: machine, no validation (train/zoo/export.py evaluates), resumable checkpoints every 250 steps, the last two kept
