@@ -3,7 +3,7 @@ timm's registered configs. This module is the one home of every recipe value.
 
     accelerate launch train/train.py --recipe edges2shoes            # the recipe the zoo model was trained with
     accelerate launch train/train.py --recipe edges2shoes:v2 --max_train_steps 2000   # any flag still overrides
-    python -m pix2pix_hub.recipes edges2shoes --output_dir runs/edges2shoes   # the zoo's full train.py command
+    python -m pix2pix_hub.training.zoo_command edges2shoes --output_dir runs/edges2shoes   # a zoo run's arguments
 
 A recipe holds what a run learns (network, objective, length, batch, EMA, augmentation); the task registry says
 which data it reads (`pix2pix_hub.task_data`). `train/zoo/*.sh`, `train/zoo/export.py`, the cards and the tests read
@@ -93,7 +93,6 @@ class Recipe:
     task: str
     version: str
     arguments: Mapping[str, Any] = field(default_factory=dict)
-    summary: str = ""
 
     @property
     def name(self) -> str:
@@ -101,18 +100,12 @@ class Recipe:
 
 
 def _v2(task: str) -> Recipe:
-    changes = ", ".join(f"{k} {v}" for k, v in V2_CHANGES[task].items())
-    return Recipe(
-        task,
-        "v2",
-        MappingProxyType({**ZOO_V2, **V2_CHANGES[task]}),
-        "zoo v2: ngf 16, resize decoder, lsgan, batch 2, 20,000 steps" + (f"; {changes}" if changes else ""),
-    )
+    return Recipe(task, "v2", MappingProxyType({**ZOO_V2, **V2_CHANGES[task]}))
 
 
 def _v3(task: str) -> Recipe:
     arguments = {**ZOO_V2, **V2_CHANGES[task], **V3_CONTINUATION, "init_from": f"model_zoo/{task}"}
-    return Recipe(task, "v3", MappingProxyType(arguments), "zoo v3: the v2 model continued 6,000 steps with ADA")
+    return Recipe(task, "v3", MappingProxyType(arguments))
 
 
 RECIPES: dict[str, Recipe] = {

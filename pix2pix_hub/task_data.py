@@ -64,9 +64,13 @@ class TaskPairs:
     def __len__(self) -> int:
         return len(self.indices)
 
+    def _part(self, flat: int) -> int:
+        """Which dataset (by position) holds flat row `flat`."""
+        return bisect.bisect_right(self._starts, flat) - 1
+
     def __getitem__(self, index: int) -> dict[str, Any]:
         flat = self.indices[index]
-        part = bisect.bisect_right(self._starts, flat) - 1
+        part = self._part(flat)
         name = self._names[part]
         row = self.parts[name][flat - self._starts[part]]
         inp, target = row["input"], row["target"]
@@ -75,16 +79,12 @@ class TaskPairs:
         out = self.transform(inp, target) if self.transform is not None else {"input": inp, "target": target}
         return {**out, "name": row["name"], "source": name}
 
-    def select(self, indices) -> TaskPairs:
-        """The rows at `indices` (as `datasets.Dataset.select`)."""
-        return TaskPairs(self.parts, self.derive, self.transform, [self.indices[i] for i in indices])
-
     def head(self, count: int) -> TaskPairs:
         """The first `count` rows taken in turn from each dataset (not all from the first), e.g. for a short
         validation that still covers every source."""
-        queues = [
-            [i for i in self.indices if self._starts[k] <= i < self._starts[k + 1]] for k in range(len(self._names))
-        ]
+        queues: list[list[int]] = [[] for _ in self._names]
+        for flat in self.indices:
+            queues[self._part(flat)].append(flat)
         taken: list[int] = []
         while len(taken) < min(count, len(self.indices)):
             for queue in queues:
@@ -94,7 +94,7 @@ class TaskPairs:
 
     def sources(self) -> list[str]:
         """The source dataset of each row."""
-        return [self._names[bisect.bisect_right(self._starts, flat) - 1] for flat in self.indices]
+        return [self._names[self._part(flat)] for flat in self.indices]
 
 
 def load_task_pairs(

@@ -49,7 +49,7 @@ TASK = Task(
 )
 #: a new input kind: a label map by another name, made, drawn and served as the registry's label maps are
 INPUT_KIND = replace(INPUT_KINDS["label_map"], name="drawn_label_map")
-RECIPE = Recipe(TASK.name, "v1", {**ZOO_V2, "lambda_l1": 50.0}, "the zoo's recipe at lambda 50")
+RECIPE = Recipe(TASK.name, "v1", {**ZOO_V2, "lambda_l1": 50.0})  # the zoo's recipe at lambda 50
 
 
 @pytest.fixture
