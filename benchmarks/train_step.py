@@ -53,14 +53,26 @@ COMMON += ["--checkpointing_steps", "1000000"]
 
 #: what each step's log line holds: its wall time (what the user waits) and its CPU time (what load distorts least)
 TIMES = ("step_s", "step_cpu_s")
-PLAIN = ["--mixed_precision", "no", "--channels_last", "no", "--compile", "no"]
+PLAIN = ["--mixed_precision", "no", "--channels_last", "no", "--matmul_convs", "no", "--compile", "no"]
+
+
+def forced(precision: str, channels_last: str = "no", matmul_convs: str = "no") -> list[str]:
+    """The flags of one forced combination, torch.compile off."""
+    return [
+        *("--mixed_precision", precision, "--channels_last", channels_last),
+        *("--matmul_convs", matmul_convs, "--compile", "no"),
+    ]
+
+
 #: the flags of each variant; auto is train.py's default (no flag)
 VARIANTS = {
     "plain": PLAIN,
     "auto": [],
-    "channels_last": ["--mixed_precision", "no", "--channels_last", "yes", "--compile", "no"],
-    "bf16": ["--mixed_precision", "bf16", "--channels_last", "no", "--compile", "no"],
-    "bf16+channels_last": ["--mixed_precision", "bf16", "--channels_last", "yes", "--compile", "no"],
+    "channels_last": forced("no", channels_last="yes"),
+    "matmul": forced("no", matmul_convs="yes"),
+    "bf16": forced("bf16"),
+    "bf16+channels_last": forced("bf16", channels_last="yes"),
+    "bf16+matmul": forced("bf16", matmul_convs="yes"),
 }
 
 

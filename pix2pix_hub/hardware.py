@@ -4,6 +4,7 @@ Inference (`pix2pix_hub.backends`) and training (`train/train.py`) choose their 
 from __future__ import annotations
 
 import functools
+import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,19 +66,35 @@ def _proc_cpuinfo(path: Path = Path("/proc/cpuinfo")) -> dict[str, object]:
     return info
 
 
+#: oneDNN's ISA names (ONEDNN_MAX_CPU_ISA) from which on bf16 dot products, and AMX tiles, are used
+_ONEDNN_BF16_ISAS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX10_1_512", "AVX512_CORE_AMX", "AVX10_1_512_AMX")
+_ONEDNN_UNCAPPED = ("", "ALL", "DEFAULT")
+
+
+def onednn_isa_cap() -> str:
+    """The ISA oneDNN (torch's CPU convolutions) is capped to by ONEDNN_MAX_CPU_ISA (or DNNL_MAX_CPU_ISA), upper
+    case; '' where uncapped."""
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or ""
+    return "" if cap.upper() in _ONEDNN_UNCAPPED else cap.upper()
+
+
 @functools.cache
 def cpu_features() -> CPUFeatures:
     """This CPU's features as torch's cpuinfo reads them (`torch.cpu.get_capabilities`, torch >= 2.8), else from
-    /proc/cpuinfo, else only what torch's kernel capability implies (no native bf16 assumed)."""
+    /proc/cpuinfo, else only what torch's kernel capability implies (no native bf16 assumed). Capped as torch is:
+    ATEN_CPU_CAPABILITY=avx2 turns AVX-512 off, an ONEDNN_MAX_CPU_ISA below AVX512_CORE_BF16 native bf16 and AMX
+    (the way to run this machine as an AVX2-only CPU kind)."""
     capability = torch.backends.cpu.get_cpu_capability()
     get_capabilities = getattr(torch.cpu, "get_capabilities", None)
     info = get_capabilities() if get_capabilities is not None else _proc_cpuinfo()
+    cap = onednn_isa_cap()
+    bf16_allowed = not cap or cap.startswith(_ONEDNN_BF16_ISAS)
     return CPUFeatures(
         name=str(info.get("cpu_name") or platform.processor() or platform.machine()),
         avx2=bool(info.get("avx2", capability in ("AVX2", "AVX512"))),
-        avx512=bool(info.get("avx512_f", capability == "AVX512")),
-        avx512_bf16=bool(info.get("avx512_bf16", False)),
-        amx=bool(info.get("amx_bf16", False)),
+        avx512=bool(info.get("avx512_f", capability == "AVX512")) and capability == "AVX512",
+        avx512_bf16=bool(info.get("avx512_bf16", False)) and bf16_allowed,
+        amx=bool(info.get("amx_bf16", False)) and (not cap or "AMX" in cap),
         capability=capability,
     )
 
@@ -92,4 +109,4 @@ def bf16_is_fast(device: torch.device | str) -> bool:
     return False
 
 
-__all__ = ["CPUFeatures", "bf16_is_fast", "cpu_features"]
+__all__ = ["CPUFeatures", "bf16_is_fast", "cpu_features", "onednn_isa_cap"]

@@ -81,7 +81,8 @@ RUN_OPTIONS = frozenset(
         "recipe", "task", "dataset", "dataset_b", "column_a", "column_b", "direction", "train_split",
         "validation_split", "max_validation_samples", "num_workers", "mixed_precision", "output_dir",
         "checkpointing_steps", "checkpoints_total_limit", "resume_from_checkpoint", "validation_steps", "report_to",
-        "num_threads", "channels_last", "compile", "no_data_cache", "push_to_hub", "hub_model_id", "hub_private",
+        "num_threads", "channels_last", "matmul_convs", "compile", "no_data_cache", "push_to_hub", "hub_model_id",
+        "hub_private",
     }
 )  # fmt: skip
 

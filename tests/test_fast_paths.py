@@ -3,6 +3,7 @@ fp32 losses within bf16's precision, resumes exactly and saves standard files; t
 
 from __future__ import annotations
 
+import platform
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from test_training import make_pairs, read_log, run_env, run_training, train_com
 from pix2pix_hub.data import PairedTransform, load_paired_dataset
 from pix2pix_hub.hardware import bf16_is_fast, cpu_features
 from pix2pix_hub.models import Pix2PixGenerator
+from pix2pix_hub.training.allocator import keep_freed_memory
 from pix2pix_hub.training.data import TrainingPairs
 from pix2pix_hub.training.fast_paths import FastPaths, apply_to_model, resolve_fast_paths
 
@@ -75,6 +77,11 @@ def test_accelerate_launch_takes_auto_unless_a_precision_was_chosen(data, tmp_pa
     else:
         expected = "fast paths: mixed precision no (auto: bf16 is not native on this cpu), NCHW"
     assert expected in proc.stderr
+
+
+def test_training_keeps_freed_memory_where_the_c_library_is_glibc():
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is glibc
 
 
 def test_channels_last_model_saves_standard_contiguous_weights(tmp_path):

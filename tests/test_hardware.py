@@ -45,3 +45,18 @@ def test_without_torch_cpuinfo_the_features_come_from_proc_or_the_capability(mon
 def test_bf16_is_not_fast_on_devices_without_it():
     assert not bf16_is_fast(torch.device("meta"))
     assert bf16_is_fast("cpu") == cpu_features().native_bf16
+
+
+def test_an_isa_cap_makes_bf16_and_amx_unavailable(monkeypatch):
+    """ONEDNN_MAX_CPU_ISA below AVX512_CORE_BF16 (how this project runs a CPU as an AVX2-only kind) means bf16
+    convolutions are emulated, so nothing may choose bf16; an uncapped or bf16-capable cap keeps the flags."""
+    monkeypatch.setattr(
+        torch.cpu, "get_capabilities", lambda: {"cpu_name": "x", "avx2": True, "avx512_f": True, "avx512_bf16": True}
+    )
+    for cap, native in (("AVX2", False), ("avx512_core", False), ("AVX512_CORE_BF16", True), ("ALL", True)):
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+        cpu_features.cache_clear()
+        try:
+            assert cpu_features().native_bf16 is native, cap
+        finally:
+            cpu_features.cache_clear()

@@ -35,7 +35,10 @@ def cpu_kind(monkeypatch):
 
 
 def candidates(*labels: str) -> list[FastPaths]:
-    return [FastPaths("bf16" if "bf16" in label else "no", "channels_last" in label, False) for label in labels]
+    return [
+        FastPaths("bf16" if "bf16" in label else "no", "channels_last" in label, False, matmul_convs="matmul" in label)
+        for label in labels
+    ]
 
 
 def tiny_shape(steps: int) -> RunShape:
@@ -97,15 +100,20 @@ def test_compile_is_chosen_only_where_it_pays_for_its_compilation():
 @pytest.mark.parametrize(
     ("features", "labels", "rule"),
     [
-        (ZEN4, ["bf16", "bf16+channels_last", "fp32", "fp32+channels_last"], "bf16"),
-        (SAPPHIRE_RAPIDS, ["bf16+channels_last", "bf16", "fp32", "fp32+channels_last"], "bf16+channels_last"),
-        (AVX2_ONLY, ["fp32", "fp32+channels_last"], "fp32"),
+        (ZEN4, ["bf16", "bf16+matmul", "bf16+channels_last", "fp32", "fp32+matmul", "fp32+channels_last"], "bf16"),
+        (
+            SAPPHIRE_RAPIDS,
+            ["bf16+channels_last", "bf16", "bf16+matmul", "fp32", "fp32+matmul", "fp32+channels_last"],
+            "bf16+channels_last",
+        ),
+        (AVX2_ONLY, ["fp32", "fp32+matmul", "fp32+channels_last"], "fp32"),
     ],
     ids=["zen4", "amx", "avx2"],
 )
 def test_candidates_and_rule_per_cpu_kind(cpu_kind, features, labels, rule):
-    """Emulated bf16 (AVX2) is never a candidate; the rule's choice is offered first (it wins ties); without a
-    measurement the rule holds (channels_last only on AMX)."""
+    """Emulated bf16 (AVX2) is never a candidate; the rule's choice is offered first (it wins ties); matmul
+    convolutions are timed on NCHW only; without a measurement the rule holds (channels_last only on AMX, no
+    matmul convolutions)."""
     cpu_kind(features)
     offered = []
 
@@ -128,15 +136,25 @@ def test_avx2_cpu_chooses_fp32_from_measurement(cpu_kind):
     assert "measured CPU s/step here: fp32 2, fp32+channels_last 2.26" in chosen.describe()
 
 
+def test_matmul_convs_are_chosen_where_measured_faster(cpu_kind):
+    cpu_kind(ZEN4)
+    record = {"cpu_s_per_step": {**TIMINGS, "bf16+matmul": 0.48, "fp32+matmul": 0.95}}
+    chosen = resolve_fast_paths(device=CPU, probe=lambda c, m: choose(c, record, m, 1000))
+    assert chosen.label == "bf16+matmul" and chosen.matmul_convs and not chosen.channels_last
+    assert "NCHW, small-map convolutions as matmuls; measured CPU s/step here: bf16+matmul 0.48" in chosen.describe()
+
+
 def test_emulated_or_forced_single_paths_are_not_probed(cpu_kind):
     cpu_kind(AVX2_ONLY)
 
     def probe(candidates, compile):
         raise AssertionError("nothing to measure")
 
-    forced = resolve_fast_paths("bf16", "no", "no", device=CPU, probe=probe)  # emulated bf16: never timed
+    forced = resolve_fast_paths("bf16", "no", "no", device=CPU, probe=probe, matmul_convs="no")  # emulated: untimed
     assert forced.label == "bf16" and forced.why == "--mixed_precision"
-    assert resolve_fast_paths("no", "yes", "no", device=CPU, probe=probe).label == "fp32+channels_last"
+    assert (
+        resolve_fast_paths("no", "yes", "no", device=CPU, probe=probe, matmul_convs="no").label == "fp32+channels_last"
+    )
 
 
 def test_probe_measures_once_and_stores_per_configuration(monkeypatch, graph_cache_dir):
@@ -176,7 +194,7 @@ def test_probe_times_compile_only_for_long_runs(monkeypatch):
 
 
 def test_time_paths_runs_the_training_step_on_each_candidate():
-    paths = candidates("fp32", "fp32+channels_last", *(["bf16"] if fast_paths.bf16_is_fast(CPU) else []))
+    paths = candidates("fp32", "fp32+channels_last", "fp32+matmul", *(["bf16"] if fast_paths.bf16_is_fast(CPU) else []))
     timings = path_probe.time_paths(tiny_shape(PROBE_MIN_STEPS), paths, rounds=1)
     assert sorted(timings) == sorted(p.label for p in paths) and all(t > 0 for t in timings.values())
 

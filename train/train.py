@@ -43,6 +43,7 @@ from pix2pix_hub.training import (
     generator_step,
     save_checkpoint,
 )
+from pix2pix_hub.training.allocator import keep_freed_memory
 from pix2pix_hub.training.arguments import N_LAYERS_FOR_FIELD, parse_args
 from pix2pix_hub.training.card import (
     SAMPLES_FILE,
@@ -227,7 +228,9 @@ def choose_fast_paths(args: argparse.Namespace, objective: Objective, steps: int
             config=config,
         )
         probe = functools.partial(probe_fast_paths, shape)
-    return resolve_fast_paths(args.mixed_precision, args.channels_last, args.compile, probe=probe)
+    return resolve_fast_paths(
+        args.mixed_precision, args.channels_last, args.compile, probe=probe, matmul_convs=args.matmul_convs
+    )
 
 
 def make_accelerator(args: argparse.Namespace, output_dir: Path, fast: FastPaths) -> Accelerator:
@@ -353,6 +356,7 @@ def main(args: argparse.Namespace) -> Path:
     logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file is too much
     num_threads = args.num_threads or default_num_threads(state.num_processes)
     torch.set_num_threads(num_threads)
+    keep_freed_memory()  # steps re-allocate the same tensors: reuse the memory instead of faulting it in again
     objective = Objective(args.objective, args.lambda_l1, args.gan_mode)
     checkpoints_dir = output_dir / "checkpoints"
     log_path = output_dir / "logs" / LOG_FILE

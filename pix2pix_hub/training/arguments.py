@@ -194,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
         "with bf16 on GPUs and AMX CPUs.",
     )
     run.add_argument(
+        "--matmul_convs",
+        choices=AUTO_CHOICES,
+        default="auto",
+        help="Run the convolutions of small feature maps (up to 16x16; 8x8 transposed) as matmuls, which read the deep "
+        "layers' weights in place. auto: on a CPU where measured faster for this configuration.",
+    )
+    run.add_argument(
         "--compile",
         choices=AUTO_CHOICES,
         default="auto",

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ..hardware import bf16_is_fast, cpu_features
+from .matmul_convs import use_matmul_convs
 
 AUTO_CHOICES = ("auto", "yes", "no")
 MIXED_PRECISION_CHOICES = ("auto", "no", "fp16", "bf16")
@@ -39,16 +40,20 @@ class FastPaths:
     compile: bool
     why: str = ""
     measured: str = ""
+    matmul_convs: bool = False
 
     @property
     def label(self) -> str:
         """A short name of the combination, e.g. `bf16+channels_last` or `fp32`, as measurements are stored."""
         precision = "fp32" if self.mixed_precision == "no" else self.mixed_precision
-        return "+".join([precision] + ["channels_last"] * self.channels_last + ["compile"] * self.compile)
+        flags = ["channels_last"] * self.channels_last + ["matmul"] * self.matmul_convs + ["compile"] * self.compile
+        return "+".join([precision] + flags)
 
     def describe(self) -> str:
         parts = [f"mixed precision {self.mixed_precision}" + (f" ({self.why})" if self.why else "")]
         parts.append("channels_last" if self.channels_last else "NCHW")
+        if self.matmul_convs:
+            parts.append("small-map convolutions as matmuls")
         if self.compile:
             parts.append("torch.compile")
         return ", ".join(parts) + (f"; {self.measured}" if self.measured else "")
@@ -133,12 +138,15 @@ def resolve_precision(mixed_precision: str, device: torch.device) -> tuple[list[
     return ["no"], f"auto: bf16 is not native on this {device.type}"
 
 
-def rule_fast_paths(precision: str, channels_last: str, compile: str, device: torch.device, why: str) -> FastPaths:
+def rule_fast_paths(
+    precision: str, channels_last: str, compile: str, device: torch.device, why: str, matmul_convs: str = "auto"
+) -> FastPaths:
     """The choice without a measurement: channels_last with bf16 on GPUs and on AMX CPUs (oneDNN's AMX kernels are
-    NHWC); not on other CPUs, where it was measured slower for the paper's configuration (Zen 4) or for fp32 (AVX2)."""
+    NHWC); not on other CPUs, where it was measured slower for the paper's configuration (Zen 4) or for fp32 (AVX2).
+    Small-map convolutions as matmuls only where asked: their gain depends on the CPU and the batch."""
     nhwc_native = device.type == "cuda" or cpu_features().amx
     last = precision == "bf16" and nhwc_native if channels_last == "auto" else channels_last == "yes"
-    return FastPaths(mixed_precision=precision, channels_last=last, compile=compile == "yes", why=why)
+    return FastPaths(precision, last, compile == "yes", why, matmul_convs=matmul_convs == "yes")
 
 
 #: measures candidates and chooses (path_probe.probe_fast_paths bound to a run), or None where nothing is measured
@@ -151,17 +159,27 @@ def resolve_fast_paths(
     compile: str = "auto",
     device: torch.device | None = None,
     probe: Probe | None = None,
+    matmul_convs: str = "auto",
 ) -> FastPaths:
     """Turn the flags into choices. With a `probe` on a CPU, 'auto' takes the fastest measured candidate (and
     torch.compile where it pays for the run's length); else, or when the probe measured nothing, the rule."""
     device = device or default_device()
     precisions, why = resolve_precision(mixed_precision, device)
     layouts = [False, True] if channels_last == "auto" else [channels_last == "yes"]
-    rule = rule_fast_paths(precisions[0], channels_last, compile, device, why)
+    matmuls = [False, True] if matmul_convs == "auto" else [matmul_convs == "yes"]
+    rule = rule_fast_paths(precisions[0], channels_last, compile, device, why, matmul_convs)
+    # matmul convolutions are NCHW kernels: with both on auto, not timed beside channels_last
+    combos = [
+        (last, matmul)
+        for last in layouts
+        for matmul in matmuls
+        if not (last and matmul and "auto" == channels_last == matmul_convs)
+    ]
     # the rule's choice first: it wins where the measured candidates are tied (path_probe.TIE_FRACTION)
+    rule_key = (rule.mixed_precision, rule.channels_last, rule.matmul_convs)
     candidates = sorted(
-        (FastPaths(p, last, False, why) for p in precisions for last in layouts),
-        key=lambda c: (c.mixed_precision, c.channels_last) != (rule.mixed_precision, rule.channels_last),
+        (FastPaths(p, last, False, why, matmul_convs=matmul) for p in precisions for last, matmul in combos),
+        key=lambda c: (c.mixed_precision, c.channels_last, c.matmul_convs) != rule_key,
     )
     # emulated bf16 and fp16 on a CPU are never fast: not worth minutes of timing
     measurable = all(p == "no" or (p == "bf16" and bf16_is_fast(device)) for p in precisions)
@@ -184,11 +202,14 @@ def _contiguous_state_dict(module: nn.Module, state_dict: dict, prefix: str, loc
 
 
 def apply_to_model(model: nn.Module, paths: FastPaths) -> nn.Module:
-    """Lay the weights out for the chosen kernels; the state dict (and so every saved file) keeps the standard
-    layout, so checkpoints and model folders are the same whichever path trained them."""
+    """Lay the weights out for the chosen kernels (and swap in the matmul convolutions where chosen); the state
+    dict (and so every saved file) keeps the standard layout, so checkpoints and model folders are the same whichever
+    path trained them."""
     if paths.channels_last:
         model.to(memory_format=torch.channels_last)
         model.register_state_dict_post_hook(_contiguous_state_dict)
+    if paths.matmul_convs:
+        use_matmul_convs(model)
     return model
 
 
