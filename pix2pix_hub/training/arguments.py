@@ -266,12 +266,13 @@ def closest_recipe(arguments: dict[str, Any]) -> Recipe | None:
         full = learned(vars(parse_args(["--recipe", recipe.name])))
         return sum(run.get(key) != value for key, value in full.items() if key in run)
 
-    exact = [recipe for recipe in candidates if differences(recipe) == 0]
+    counts = {recipe.name: differences(recipe) for recipe in candidates}  # each recipe parsed once
+    exact = [recipe for recipe in candidates if counts[recipe.name] == 0]
     if exact:
         return exact[-1]
     if arguments.get("recipe"):
         return get_recipe(str(arguments["recipe"]))
-    return min(candidates, key=differences) if candidates else None
+    return min(candidates, key=lambda recipe: counts[recipe.name]) if candidates else None
 
 
 def reproduce_line(arguments: dict[str, Any]) -> str:

@@ -3,7 +3,7 @@
 Why measure instead of a rule: which layout is fastest depends on the CPU kind *and* the configuration
 (docs/training.md): bf16 + channels_last is fastest on a Sapphire Rapids Xeon (AMX), while on a Zen 4 EPYC
 (AVX512-BF16, no AMX) channels_last slows the paper's configuration down. So `auto` times every candidate path
-(each precision the device runs natively, NCHW and channels_last) for a few steps of the run's step (G forward, D
+(each precision the device runs natively, NCHW, NCHW with matmul convolutions, and channels_last) for a few steps of the run's step (G forward, D
 step, G step with fused Adam) on the run's architecture and batch shape. The data are random: a step's cost does not
 depend on pixel values. Candidates alternate round by round so that load from other processes hits all alike, and
 each keeps its fastest round. What is compared is the CPU time the step itself takes (all threads), not its wall
@@ -41,7 +41,7 @@ from .steps import discriminator_step, generator_step, make_optimizer
 
 logger = logging.getLogger(__name__)
 
-#: a run of fewer steps measures nothing: six steps per candidate (four candidates) would be about 5% of it
+#: a run of fewer steps measures nothing: six steps per candidate (up to six candidates) would be about 7% of it
 PROBE_MIN_STEPS = 500
 #: torch.compile is timed only for runs whose eager time is at least this long (its compilation takes minutes)
 COMPILE_MIN_RUN_S = 1800.0
