@@ -61,15 +61,17 @@ def test_prepare_dataset(side_by_side_dir, tmp_path, capsys):
     assert (tmp_path / "ds" / "data" / "val-00000-of-00001.parquet").is_file()
 
 
-@pytest.mark.parametrize("upsampling", ["transposed", "resize"])
-def test_export_onnx_matches_torch(tmp_path, capsys, upsampling):
+@pytest.mark.parametrize(
+    "decoder", [{"upsampling": "transposed"}, {"upsampling": "resize"}, {"upsampling": "resize", "subpixel_levels": 2}]
+)
+def test_export_onnx_matches_torch(tmp_path, capsys, decoder):
     import onnx
 
     from pix2pix_hub.onnx_export import run_onnx
 
     torch.manual_seed(0)
     model_dir = tmp_path / "model"
-    Pix2PixGenerator(ngf=4, num_downs=6, upsampling=upsampling).save_pretrained(model_dir)
+    Pix2PixGenerator(ngf=4, num_downs=6, **decoder).save_pretrained(model_dir)
     assert main(["export-onnx", str(model_dir), "-o", str(tmp_path / "g.onnx")]) == 0
     assert "max abs difference" in capsys.readouterr().out
     gen = Pix2PixGenerator.from_pretrained(model_dir)

@@ -143,23 +143,31 @@ def build_models(
         use_dropout=not args.no_dropout,
         skip_connections=args.generator == "unet",
         upsampling=args.upsampling,
+        subpixel_levels=0 if args.init_from else args.subpixel_levels,  # --init_from converts its own G below
+        input_skip=args.input_skip,
     )
     if args.crop_size % generator.min_input_size:
         raise Pix2PixHubError(
             f"--crop_size {args.crop_size} is not a multiple of {generator.min_input_size} (2**num_downs); "
             "lower --num_downs or change --crop_size."
         )
-    if not objective.uses_gan:
-        return generator, None
-    discriminator = PatchGANDiscriminator(
-        in_channels=6 if objective.conditional else 3,
-        ndf=args.ndf,
-        n_layers=N_LAYERS_FOR_FIELD[args.receptive_field],
-        norm=args.norm,
-        spectral_norm=args.spectral_norm,
-    )
+    discriminator = None
+    if objective.uses_gan:
+        discriminator = PatchGANDiscriminator(
+            in_channels=6 if objective.conditional else 3,
+            ndf=args.ndf,
+            n_layers=N_LAYERS_FOR_FIELD[args.receptive_field],
+            norm=args.norm,
+            spectral_norm=args.spectral_norm,
+        )
     if args.init_from:
-        return load_initial_models(args.init_from, discriminator)
+        generator, discriminator = load_initial_models(args.init_from, discriminator)
+        try:
+            generator.use_subpixel(args.subpixel_levels)
+        except ValueError as exc:
+            raise Pix2PixHubError(f"--subpixel_levels with --init_from {args.init_from}: {exc}") from exc
+        if args.input_skip:
+            generator.use_input_skip()
     return generator, discriminator
 
 

@@ -41,6 +41,39 @@ def make_upsampling(upsampling: str, in_channels: int, out_channels: int, bias: 
     raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}, got {upsampling!r}")
 
 
+#: which high-resolution kernel rows (offsets -1, 0, 1) land on each low-resolution row (offsets -1, 0, 1) after a
+#: nearest 2x resize, for output rows of even (phase 0) and odd (phase 1) index; the same holds for columns
+_RESIZE_TAPS = (((0,), (1, 2), ()), ((), (0, 1), (2,)))
+
+
+def subpixel_from_resize(resize: nn.Sequential) -> nn.Sequential:
+    """The sub-pixel convolution (a 3x3 convolution to 4x the channels, then a 2x pixel shuffle; Shi et al. 2016)
+    that computes exactly what a nearest-resize + 3x3 convolution computes. Each of the four output phases then has
+    its own kernel, which training can untie: a resize-convolution shares one kernel between them, so it cannot put
+    different values on neighbouring pixels of a 2x2 block, and the last doubling loses pixel-level detail."""
+    conv = resize[1]
+    weight = conv.weight.detach()
+    out_channels, in_channels = weight.shape[:2]
+    phases = weight.new_zeros(out_channels, 2, 2, in_channels, 3, 3)
+    for a, rows in enumerate(_RESIZE_TAPS):
+        for b, cols in enumerate(_RESIZE_TAPS):
+            for r, row_taps in enumerate(rows):
+                for c, col_taps in enumerate(cols):
+                    for dy in row_taps:
+                        for dx in col_taps:
+                            phases[:, a, b, :, r, c] += weight[:, :, dy, dx]
+    # skip_init: no random draw, so converting leaves the RNG (dropout, data order) where it was
+    subpixel = nn.utils.skip_init(
+        nn.Conv2d, in_channels, 4 * out_channels, 3, padding=1, bias=conv.bias is not None,
+        device=weight.device, dtype=weight.dtype,
+    )  # fmt: skip
+    with torch.no_grad():
+        subpixel.weight.copy_(phases.reshape(4 * out_channels, in_channels, 3, 3))  # channel c*4 + a*2 + b
+        if conv.bias is not None:
+            subpixel.bias.copy_(conv.bias.detach().repeat_interleave(4))
+    return nn.Sequential(subpixel, nn.PixelShuffle(2))
+
+
 class UpBlock(nn.Module):
     """Decoder step: ReLU -> 2x upsampling (`make_upsampling`) -> norm [-> dropout], or -> tanh for the last one."""
 
@@ -61,8 +94,10 @@ class UpBlock(nn.Module):
         self.dropout = nn.Dropout(0.5) if dropout else nn.Identity()
         self.out = nn.Tanh() if last else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.dropout(self.norm(self.conv(self.act(x)))))
+    def forward(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
+        """`residual` is added before the tanh of the last block (the generator's input skip)."""
+        y = self.dropout(self.norm(self.conv(self.act(x))))
+        return self.out(y if residual is None else y + residual)
 
 
 class Pix2PixGenerator(Pix2PixHubModel):
@@ -71,7 +106,10 @@ class Pix2PixGenerator(Pix2PixHubModel):
     `num_downs` 8 is the reference `unet_256` (1x1 bottleneck at 256x256), 7 is `unet_128`. Channels per level are
     ngf, 2ngf, 4ngf, then 8ngf; dropout(0.5) sits in the decoder's 8ngf levels below the bottleneck (three of them
     for unet_256), as in the reference. `skip_connections=False` gives the paper's encoder-decoder ablation;
-    `upsampling="resize"` swaps the decoder's transposed convolutions for checkerboard-free resize-convolutions.
+    `upsampling="resize"` swaps the decoder's transposed convolutions for checkerboard-free resize-convolutions;
+    `subpixel_levels` N turns the outermost N of those into sub-pixel convolutions (`subpixel_from_resize`), which
+    start as the same resize-convolutions but can learn pixel-level detail; `input_skip` adds a 3x3 convolution of
+    the input to the output layer (`use_input_skip`).
     The defaults are the paper's generator: 54,413,955 parameters for 3->3 channels.
     """
 
@@ -88,6 +126,8 @@ class Pix2PixGenerator(Pix2PixHubModel):
         skip_connections: bool = True,
         conv_bias: bool | None = None,
         upsampling: str = "transposed",
+        subpixel_levels: int = 0,
+        input_skip: bool = False,
     ):
         super().__init__()
         check_norm(norm)
@@ -96,6 +136,7 @@ class Pix2PixGenerator(Pix2PixHubModel):
         if min(in_channels, out_channels, ngf) < 1:
             raise ValueError("in_channels, out_channels and ngf must be positive")
         self.num_downs = num_downs
+        self.out_channels = out_channels
         self.skip_connections = skip_connections
         bias = default_conv_bias(norm) if conv_bias is None else conv_bias
         widths = [ngf * min(2**level, 8) for level in range(num_downs)]  # encoder output channels per level
@@ -129,6 +170,40 @@ class Pix2PixGenerator(Pix2PixHubModel):
                 )
             )
         init_weights(self)
+        self.subpixel_levels = 0
+        self.use_subpixel(subpixel_levels)
+        self.input_skip: nn.Conv2d | None = None
+        if input_skip:
+            self.use_input_skip()
+
+    def use_input_skip(self) -> None:
+        """Add a 3x3 convolution of the input to the output layer before its tanh, zero at first so the outputs do
+        not change (global residual learning, Kim et al. 2016, "VDSR"): detail the input already holds at full
+        resolution (a grayscale photo's luminance, the photo around a hole, label edges) reaches the output without
+        passing the encoder's first stride-2 convolution; recorded in the config."""
+        if self.input_skip is None:
+            weight = next(self.up_blocks[-1].parameters())
+            self.input_skip = nn.utils.skip_init(  # no random draw: it starts at zero
+                nn.Conv2d, self.in_channels, self.out_channels, 3, padding=1, device=weight.device, dtype=weight.dtype
+            )
+            nn.init.zeros_(self.input_skip.weight)
+            nn.init.zeros_(self.input_skip.bias)
+        if self._hub_mixin_config is not None:
+            self._hub_mixin_config["input_skip"] = True
+
+    def use_subpixel(self, levels: int) -> None:
+        """Turn the outermost `levels` resize doublings (up to all of them) into sub-pixel convolutions with the
+        same outputs, and record it in the config; for a fresh model or to continue a saved one with more freedom."""
+        if not 0 <= levels <= self.num_downs:
+            raise ValueError(f"subpixel_levels must be between 0 and num_downs ({self.num_downs}), got {levels}")
+        for level in range(self.subpixel_levels, levels):
+            block = self.up_blocks[self.num_downs - 1 - level]
+            if not (isinstance(block.conv, nn.Sequential) and isinstance(block.conv[0], nn.Upsample)):
+                raise ValueError("subpixel_levels needs upsampling='resize': it converts resize-convolutions")
+            block.conv = subpixel_from_resize(block.conv)
+        self.subpixel_levels = max(self.subpixel_levels, levels)
+        if self._hub_mixin_config is not None:
+            self._hub_mixin_config["subpixel_levels"] = self.subpixel_levels
 
     @property
     def in_channels(self) -> int:
@@ -145,12 +220,13 @@ class Pix2PixGenerator(Pix2PixHubModel):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, in_channels, H, W) in [-1, 1] -> (N, out_channels, H, W) in [-1, 1]; H, W multiples of min_input_size."""
+        residual = self.input_skip(x) if self.input_skip is not None else None
         skips = []
         for block in self.down_blocks:
             x = block(x)
             skips.append(x)
         x = self.up_blocks[0](skips.pop())  # bottleneck: 1x1 for unet_256 at 256x256
-        for block in self.up_blocks[1:]:
+        for block in self.up_blocks[1:-1]:
             skip = skips.pop()
             x = block(torch.cat([skip, x], dim=1) if self.skip_connections else x)
-        return x
+        return self.up_blocks[-1](torch.cat([skips.pop(), x], dim=1) if self.skip_connections else x, residual)

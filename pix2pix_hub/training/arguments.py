@@ -79,6 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="G's decoder: the paper's transposed convolutions, or resize + 3x3 conv (no checkerboard artefacts).",
     )
     model.add_argument(
+        "--subpixel_levels",
+        type=int,
+        default=0,
+        help="With --upsampling resize: the outermost N decoder doublings as sub-pixel convolutions (3x3 conv to 4x "
+        "channels + pixel shuffle), started equal to the resize-convolutions but free to learn pixel-level detail; "
+        "with --init_from it converts the loaded generator's (the same outputs at the first step).",
+    )
+    model.add_argument(
+        "--input_skip",
+        action="store_true",
+        help="Add a 3x3 convolution of the input to G's output layer, zero at first (global residual learning): "
+        "detail the input holds at full resolution reaches the output; with --init_from it is added to the loaded G.",
+    )
+    model.add_argument(
         "--receptive_field",
         type=int,
         choices=sorted(N_LAYERS_FOR_FIELD),
@@ -239,6 +253,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("give --recipe, --task or --dataset")
     if args.crop_size > args.load_size:
         parser.error(f"--crop_size {args.crop_size} is larger than --load_size {args.load_size}")
+    if args.subpixel_levels < 0:
+        parser.error(f"--subpixel_levels must be 0 or more, got {args.subpixel_levels}")
+    if args.subpixel_levels and args.upsampling != "resize" and not args.init_from:
+        parser.error("--subpixel_levels converts resize-convolutions: add --upsampling resize")
     if args.freeze_generator and not args.init_from:
         parser.error("--freeze_generator needs --init_from: the generator to fit a discriminator to")
     if args.push_to_hub and args.hub_model_id is None and args.task is None:
