@@ -89,12 +89,14 @@ def test_init_from_with_decoder_options_continues_from_the_same_outputs(data, tm
     first = run_training(data, tmp_path / "first", *SHORT, "--upsampling", "resize")
     assert first.returncode == 0, first.stderr[-3000:]
     losses = {}
-    for name, extra in (("plain", []), ("subpixel", ["--subpixel_levels", "2", "--input_skip"])):
+    variants = (("plain", []), ("subpixel", ["--subpixel_levels", "2", "--input_skip"]), ("l1", ["--objective", "l1"]))
+    for name, extra in variants:
         proc = run_training(data, tmp_path / name, *SHORT, "--init_from", str(tmp_path / "first"), *extra)
         assert proc.returncode == 0, proc.stderr[-3000:]
         losses[name] = read_log(tmp_path / name)[1]
     for key in ("loss_g_l1", "loss_g_gan", "loss_d"):
         assert losses["subpixel"][key] == pytest.approx(losses["plain"][key], rel=1e-4), key
+    assert losses["l1"]["loss_g_l1"] == pytest.approx(losses["plain"]["loss_g_l1"], rel=1e-4)  # G loaded without D
     config = json.loads((tmp_path / "subpixel" / "config.json").read_text())
     assert config["subpixel_levels"] == 2 and config["input_skip"] is True and config["ngf"] == 8
     assert "decoder (outermost 2 sub-pixel) with an input skip" in (tmp_path / "subpixel" / "README.md").read_text()
