@@ -62,7 +62,12 @@ def test_prepare_dataset(side_by_side_dir, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "decoder", [{"upsampling": "transposed"}, {"upsampling": "resize"}, {"upsampling": "resize", "subpixel_levels": 2}]
+    "decoder",
+    [
+        {"upsampling": "transposed"},
+        {"upsampling": "resize"},
+        {"upsampling": "resize", "subpixel_levels": 2, "input_skip": True},
+    ],
 )
 def test_export_onnx_matches_torch(tmp_path, capsys, decoder):
     import onnx
@@ -71,7 +76,10 @@ def test_export_onnx_matches_torch(tmp_path, capsys, decoder):
 
     torch.manual_seed(0)
     model_dir = tmp_path / "model"
-    Pix2PixGenerator(ngf=4, num_downs=6, **decoder).save_pretrained(model_dir)
+    model = Pix2PixGenerator(ngf=4, num_downs=6, **decoder)
+    if model.input_skip is not None:
+        torch.nn.init.normal_(model.input_skip.weight, 0.0, 0.1)  # trained: not the zeros it starts from
+    model.save_pretrained(model_dir)
     assert main(["export-onnx", str(model_dir), "-o", str(tmp_path / "g.onnx")]) == 0
     assert "max abs difference" in capsys.readouterr().out
     gen = Pix2PixGenerator.from_pretrained(model_dir)
