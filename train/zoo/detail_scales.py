@@ -1,0 +1,56 @@
+"""Where a generator's missing detail is: the detail ratio (gradient energy of the outputs over the targets') on a
+task's held-out pairs at full resolution and after averaging both over 2x2 and 4x4 blocks.
+
+    python train/zoo/detail_scales.py colorization model_zoo/colorization runs/colorization
+
+A ratio that recovers once halved is detail lost in the decoder's last doubling (docs/training.md, decoder options);
+one low at every scale is texture the generator does not invent.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from pix2pix_hub.evaluation.metrics import gradient_energy
+from pix2pix_hub.models import Pix2PixGenerator
+from pix2pix_hub.tasks import get_task
+from pix2pix_hub.zoo import EVAL_PAIRS, eval_batches
+
+SCALES = (1, 2, 4)
+
+
+def detail_by_scale(generator: Pix2PixGenerator, task_name: str, max_samples: int) -> dict[int, float]:
+    """Detail ratio at each of `SCALES` over the first `max_samples` held-out pairs of each of the task's datasets."""
+    task = get_task(task_name)
+    totals = {scale: [0.0, 0.0] for scale in SCALES}
+    generator = generator.float().eval()
+    for dataset in task.datasets:
+        for batch in eval_batches(task, dataset, max_samples):
+            with torch.no_grad():
+                output = (generator(batch["input"]).clamp(-1, 1) + 1) / 2
+            target = (batch["target"] + 1) / 2
+            for scale, total in totals.items():
+                total[0] += gradient_energy(F.avg_pool2d(output, scale)).sum().item()
+                total[1] += gradient_energy(F.avg_pool2d(target, scale)).sum().item()
+    return {scale: output_total / target_total for scale, (output_total, target_total) in totals.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("task")
+    parser.add_argument("folders", nargs="+", type=Path, help="Generator folders (model_zoo/TASK, runs).")
+    parser.add_argument("--max_samples", type=int, default=EVAL_PAIRS, help="Held-out pairs per dataset.")
+    args = parser.parse_args()
+    print("| model | " + " | ".join(f"detail at 1/{s}" if s > 1 else "detail" for s in SCALES) + " |")
+    print("|---|" + "---|" * len(SCALES))
+    for folder in args.folders:
+        ratios = detail_by_scale(Pix2PixGenerator.from_pretrained(folder), args.task, args.max_samples)
+        print(f"| {folder} | " + " | ".join(f"{ratios[s]:.2f}" for s in SCALES) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
