@@ -124,3 +124,15 @@ def test_detail_scales_tells_pixel_level_loss_from_missing_texture():
         sys.path.remove(str(REPO_ROOT / "train" / "zoo"))
     ratios = detail_by_scale(BlockBlur(), "inpainting", max_samples=8)  # its input is the target with a hole
     assert ratios[1] < 0.85 * ratios[2] and ratios[2] > 0.8, ratios  # measured 0.72, 0.89, 0.92
+
+
+def test_input_skip_lr_scale_speeds_up_the_skip_alone(data, tmp_path):
+    skips = {}
+    for scale in ("1", "30"):
+        args = ["--upsampling", "resize", "--input_skip", "--input_skip_lr_scale", scale]
+        proc = run_training(data, tmp_path / scale, *SHORT, *args)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        skips[scale] = Pix2PixGenerator.from_pretrained(tmp_path / scale).input_skip.weight.abs().mean().item()
+    assert skips["30"] > 10 * skips["1"] > 0, skips  # Adam's first steps move each weight by about the rate
+    refused = run_training(data, tmp_path / "refused", *SHORT, "--input_skip_lr_scale", "30")
+    assert refused.returncode != 0 and "add --input_skip" in refused.stderr

@@ -171,6 +171,19 @@ def build_models(
     return generator, discriminator
 
 
+def generator_parameter_groups(generator: Pix2PixGenerator, input_skip_lr_scale: float) -> list[dict[str, Any]]:
+    """G's parameters for Adam, the input skip's in a group of their own with `lr_scale` (`set_learning_rate`)."""
+    if generator.input_skip is None:
+        if input_skip_lr_scale != 1.0:
+            raise Pix2PixHubError("--input_skip_lr_scale needs a generator with an input skip: add --input_skip")
+        return [{"params": list(generator.parameters())}]
+    skip = {id(p) for p in generator.input_skip.parameters()}
+    return [
+        {"params": [p for p in generator.parameters() if id(p) not in skip]},
+        {"params": list(generator.input_skip.parameters()), "lr_scale": input_skip_lr_scale},
+    ]
+
+
 def log_images(accelerator: Accelerator, grid, step: int) -> None:
     """Send an input | output | target grid to the trackers that take images."""
     for tracker in accelerator.trackers:
@@ -316,10 +329,12 @@ def prepare_models(
         generator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(generator)
         if discriminator is not None:
             discriminator = torch.nn.SyncBatchNorm.convert_sync_batchnorm(discriminator)
+    groups = [generator_parameter_groups(generator, args.input_skip_lr_scale)]
+    groups += [discriminator.parameters()] if discriminator is not None else []
     models = [apply_to_model(m, fast) for m in (generator, discriminator) if m is not None]
 
     betas = (args.adam_beta1, args.adam_beta2)
-    optimizers = [make_optimizer(m.parameters(), args.learning_rate, betas, accelerator.device) for m in models]
+    optimizers = [make_optimizer(params, args.learning_rate, betas, accelerator.device) for params in groups]
     ema = None
     if args.use_ema:
         from diffusers.training_utils import EMAModel

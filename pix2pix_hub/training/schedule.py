@@ -67,10 +67,10 @@ class RunSchedule:
 
 
 def set_learning_rate(optimizers: Iterable[torch.optim.Optimizer], learning_rate: float) -> None:
-    """Give every parameter group of `optimizers` this rate (before their step)."""
+    """Give every parameter group of `optimizers` this rate (before their step), times the group's `lr_scale`."""
     for optimizer in optimizers:
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate
+            group["lr"] = learning_rate * group.get("lr_scale", 1.0)
 
 
 def format_epochs(epochs: float) -> str:
