@@ -2,15 +2,16 @@
 
 Why measure instead of a rule: which layout is fastest depends on the CPU kind *and* the configuration
 (docs/training.md): bf16 + channels_last is fastest on a Sapphire Rapids Xeon (AMX), while on a Zen 4 EPYC
-(AVX512-BF16, no AMX) channels_last slows the paper's configuration down. So `auto` times every candidate path
-(each precision the device runs natively, NCHW, NCHW with matmul convolutions, and channels_last) for a few steps of the run's step (G forward, D
-step, G step with fused Adam) on the run's architecture and batch shape. The data are random: a step's cost does not
-depend on pixel values. Candidates alternate round by round so that load from other processes hits all alike, and
-each keeps its fastest round. What is compared is the CPU time the step itself takes (all threads), not its wall
-time: on a shared machine the wall time mostly measures the other processes (a probe at load 7 on 2 cores timed the
-same step between 0.4 and 1.0 s), while the CPU time is what a layout or a precision changes. The timings are stored on disk
-(pix2pix_hub.graph_cache, stale when torch, pix2pix_hub or the CPU change) per configuration and thread count, so the
-probe runs once per machine and configuration; each run logs what was measured and chosen.
+(AVX512-BF16, no AMX) channels_last slows the paper's configuration down. So `auto` times every candidate path (each
+precision the device runs natively, NCHW, NCHW with matmul convolutions, and channels_last) for a few steps of the
+run's step (G forward, D step, G step with fused Adam) on the run's architecture and batch shape. The data are
+random: a step's cost does not depend on pixel values. Candidates alternate round by round so that load from other
+processes hits all alike, and each keeps its fastest round. What is compared is the CPU time the step itself takes
+(all threads), not its wall time: on a shared machine the wall time mostly measures the other processes (a probe at
+load 7 on 2 cores timed the same step between 0.4 and 1.0 s), while the CPU time is what a layout or a precision
+changes. The timings are stored on disk (pix2pix_hub.graph_cache, stale when torch, pix2pix_hub or the CPU change)
+per configuration and thread count, so the probe runs once per machine and configuration; each run logs what was
+measured and chosen.
 
 The probe costs six steps of each candidate, so a run shorter than `PROBE_MIN_STEPS` without a stored
 measurement takes the rule instead (`fast_paths.rule_fast_paths`). torch.compile (inductor) costs tens of seconds
@@ -135,8 +136,8 @@ def time_paths(shape: RunShape, candidates: list[FastPaths], rounds: int = ROUND
 
 def time_compile(shape: RunShape, eager: FastPaths, rounds: int = ROUNDS) -> dict[str, Any]:
     """torch.compile on top of the `eager` paths: its CPU seconds per step and its compile time (the wall time of
-    the first two steps, which compile G, D and D frozen, less two steps); {"error": ...} when inductor fails here (no C++
-    compiler, an unsupported op)."""
+    the first two steps, which compile G, D and D frozen, less two steps); {"error": ...} when inductor fails here
+    (no C++ compiler, an unsupported op)."""
     compiled = replace(eager, compile=True)
     try:
         step = TimedStep(shape, compiled)
