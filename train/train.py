@@ -143,8 +143,6 @@ def build_models(
         use_dropout=not args.no_dropout,
         skip_connections=args.generator == "unet",
         upsampling=args.upsampling,
-        subpixel_levels=0 if args.init_from else args.subpixel_levels,  # --init_from converts its own G below
-        input_skip=args.input_skip,
     )
     if args.crop_size % generator.min_input_size:
         raise Pix2PixHubError(
@@ -162,12 +160,14 @@ def build_models(
         )
     if args.init_from:
         generator, discriminator = load_initial_models(args.init_from, discriminator)
-        try:
-            generator.use_subpixel(args.subpixel_levels)
-        except ValueError as exc:
-            raise Pix2PixHubError(f"--subpixel_levels with --init_from {args.init_from}: {exc}") from exc
-        if args.input_skip:
-            generator.use_input_skip()
+    # the decoder options convert G, fresh or loaded, without changing its outputs
+    try:
+        generator.use_subpixel(args.subpixel_levels)
+    except ValueError as exc:
+        source = f" with --init_from {args.init_from}" if args.init_from else ""
+        raise Pix2PixHubError(f"--subpixel_levels {args.subpixel_levels}{source}: {exc}") from exc
+    if args.input_skip:
+        generator.use_input_skip()
     return generator, discriminator
 
 

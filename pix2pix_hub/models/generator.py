@@ -41,9 +41,9 @@ def make_upsampling(upsampling: str, in_channels: int, out_channels: int, bias: 
     raise ValueError(f"upsampling must be one of {', '.join(UPSAMPLING)}, got {upsampling!r}")
 
 
-#: which high-resolution kernel rows (offsets -1, 0, 1) land on each low-resolution row (offsets -1, 0, 1) after a
-#: nearest 2x resize, for output rows of even (phase 0) and odd (phase 1) index; the same holds for columns
-_RESIZE_TAPS = (((0,), (1, 2), ()), ((), (0, 1), (2,)))
+#: _RESIZE_TAPS[phase, r, k] is 1 where the 3x3 kernel's row k (offset k - 1) lands on low-resolution row offset
+#: r - 1 after a nearest 2x resize, for output rows of even (phase 0) and odd (phase 1) index; columns alike
+_RESIZE_TAPS = torch.tensor([[[1, 0, 0], [0, 1, 1], [0, 0, 0]], [[0, 0, 0], [1, 1, 0], [0, 0, 1]]])
 
 
 def subpixel_from_resize(resize: nn.Sequential) -> nn.Sequential:
@@ -54,14 +54,9 @@ def subpixel_from_resize(resize: nn.Sequential) -> nn.Sequential:
     conv = resize[1]
     weight = conv.weight.detach()
     out_channels, in_channels = weight.shape[:2]
-    phases = weight.new_zeros(out_channels, 2, 2, in_channels, 3, 3)
-    for a, rows in enumerate(_RESIZE_TAPS):
-        for b, cols in enumerate(_RESIZE_TAPS):
-            for r, row_taps in enumerate(rows):
-                for c, col_taps in enumerate(cols):
-                    for dy in row_taps:
-                        for dx in col_taps:
-                            phases[:, a, b, :, r, c] += weight[:, :, dy, dx]
+    taps = _RESIZE_TAPS.to(weight.device, weight.dtype)
+    # phase kernel [o, a, b, i, r, c]: the sum of the taps that row phase a and column phase b put on offset (r, c)
+    phases = torch.einsum("ary,bcx,oiyx->oabirc", taps, taps, weight)
     # skip_init: no random draw, so converting leaves the RNG (dropout, data order) where it was
     subpixel = nn.utils.skip_init(
         nn.Conv2d, in_channels, 4 * out_channels, 3, padding=1, bias=conv.bias is not None,

@@ -62,10 +62,9 @@ def sample_grid(generator: Pix2PixGenerator, task: Task | None, size: int, count
 def describe_generator(generator: Pix2PixGenerator) -> str:
     kind = "U-Net" if generator.skip_connections else "encoder-decoder (no skips)"
     config = generator._hub_mixin_config
-    decoder = "resize-convolution" if config.get("upsampling") == "resize" else "transposed-convolution"
-    decoder += (
-        f" decoder (outermost {generator.subpixel_levels} sub-pixel)" if generator.subpixel_levels else " decoder"
-    )
+    decoder = f"{'resize' if config.get('upsampling') == 'resize' else 'transposed'}-convolution decoder"
+    if generator.subpixel_levels:
+        decoder += f" (outermost {generator.subpixel_levels} sub-pixel)"
     if generator.input_skip is not None:
         decoder += " with an input skip"
     return f"{kind}, ngf {config['ngf']}, {generator.num_downs} levels, {config['norm']} norm, {decoder}"
