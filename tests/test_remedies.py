@@ -13,6 +13,7 @@ from test_training import make_pairs, read_log, run_training
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.tasks import get_task
 from pix2pix_hub.training.diffaugment import AdaptiveProbability, diff_augment, parse_policy
+from pix2pix_hub.training.losses import l1_loss
 
 ALL = ("color", "translation", "cutout")
 SHORT = ["--max_train_steps", "4", "--validation_split", "none"]
@@ -91,6 +92,7 @@ def test_every_remedy_trains_is_logged_and_named_in_the_card(data, tmp_path):
         "--r1_gamma=1",
         "--r1_interval=2",
         "--learning_rate_d=1e-4",
+        "--l1_scale=4",
     ]
     proc = run_training(data, tmp_path / "run", *SHORT, *remedies)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -100,8 +102,22 @@ def test_every_remedy_trains_is_logged_and_named_in_the_card(data, tmp_path):
     assert "Adversarial training: DiffAugment color,translation,cutout before D (ADA target 0.6)" in card
     assert "D feature matching x 10; spectral normalisation in D; R1 penalty gamma 1 every 2 D steps" in card
     assert json.loads((tmp_path / "run" / "discriminator" / "config.json").read_text())["spectral_norm"] is True
+    assert "100 x L1 of 4x4 block means" in card
     bad = run_training(data, tmp_path / "bad", *SHORT, "--diffaugment=color,rotate")
     assert bad.returncode == 2 and "choose among color, translation, cutout" in bad.stderr
+    bad = run_training(data, tmp_path / "bad", *SHORT, "--l1_scale=0")
+    assert bad.returncode == 2 and "--l1_scale must be 1" in bad.stderr
+
+
+def test_block_l1_ignores_texture_finer_than_a_block_but_not_layout_or_colour():
+    target = torch.rand(2, 3, 16, 16) * 2 - 1
+    assert torch.equal(l1_loss(target.flip(-1), target, 1), torch.nn.functional.l1_loss(target.flip(-1), target))
+    # the same 4x4 block means with the texture inside each block shuffled: no loss at scale 4, some per pixel
+    blocks = target.unfold(2, 4, 4).unfold(3, 4, 4)  # (N, C, 4, 4, 4, 4)
+    shuffled = blocks.flip(-1).flip(-2).permute(0, 1, 2, 4, 3, 5).reshape(target.shape)
+    assert l1_loss(shuffled, target, 4) < 1e-6 < l1_loss(shuffled, target, 1)
+    # a colour shift is paid in full at every scale
+    assert torch.allclose(l1_loss(target + 0.1, target, 4), torch.tensor(0.1))
 
 
 def test_init_from_starts_from_the_saved_g_and_d_and_freeze_trains_d_alone(data, tmp_path):

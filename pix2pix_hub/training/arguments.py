@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--objective", choices=OBJECTIVES, default="l1+cgan", help="Loss (the paper's ablations, table 1)."
     )
     objective.add_argument("--lambda_l1", type=float, default=100.0, help="Weight of the L1 term.")
+    objective.add_argument(
+        "--l1_scale",
+        type=int,
+        default=1,
+        help="Measure L1 between output and target averaged over N x N blocks (1: per pixel, the paper's): texture "
+        "finer than a block is then left to D instead of being blurred to L1's mean.",
+    )
     objective.add_argument("--gan_mode", choices=GAN_MODES, default="vanilla", help="vanilla (BCE) or lsgan.")
     objective.add_argument("--batch_size", type=int, default=1, help="Images per step per process.")
     objective.add_argument("--learning_rate", type=float, default=2e-4, help="Adam learning rate of G and D.")
@@ -262,6 +269,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--crop_size {args.crop_size} is larger than --load_size {args.load_size}")
     if args.subpixel_levels < 0:
         parser.error(f"--subpixel_levels must be 0 or more, got {args.subpixel_levels}")
+    if args.l1_scale < 1:
+        parser.error(f"--l1_scale must be 1 (per pixel) or more (the block size), got {args.l1_scale}")
     if args.subpixel_levels and args.upsampling != "resize" and not args.init_from:
         parser.error("--subpixel_levels converts resize-convolutions: add --upsampling resize")
     if args.freeze_generator and not args.init_from:

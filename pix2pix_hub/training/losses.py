@@ -20,12 +20,15 @@ class Objective:
     name: str = "l1+cgan"
     lambda_l1: float = 100.0
     gan_mode: str = "vanilla"
+    l1_scale: int = 1
 
     def __post_init__(self) -> None:
         if self.name not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.name!r}")
         if self.gan_mode not in GAN_MODES:
             raise ValueError(f"gan_mode must be one of {GAN_MODES}, got {self.gan_mode!r}")
+        if self.l1_scale < 1:
+            raise ValueError(f"l1_scale must be 1 (per pixel) or more (block size), got {self.l1_scale}")
 
     @property
     def uses_gan(self) -> bool:
@@ -54,6 +57,12 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, gan
     return 0.5 * (adversarial_loss(real_logits, True, gan_mode) + adversarial_loss(fake_logits, False, gan_mode))
 
 
-def l1_loss(fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean absolute error between output and target; L1 rather than L2 gives less blur (paper, sec. 3.1)."""
+def l1_loss(fake: torch.Tensor, target: torch.Tensor, scale: int = 1) -> torch.Tensor:
+    """Mean absolute error between output and target; L1 rather than L2 gives less blur (paper, sec. 3.1).
+
+    With `scale` > 1 both are first averaged over scale x scale blocks: L1 then pays layout and colour only, and
+    texture finer than a block, which L1 can only blur (its best guess for unpredictable texture is the mean), is
+    left to the adversarial term."""
+    if scale > 1:
+        fake, target = F.avg_pool2d(fake, scale, ceil_mode=True), F.avg_pool2d(target, scale, ceil_mode=True)
     return F.l1_loss(fake, target)
