@@ -66,16 +66,21 @@ DECODER_DETAIL = MappingProxyType({"subpixel_levels": 2, "input_skip": True, "in
 #: each task's changes to V3_CONTINUATION (docs/zoo.md): edges2handbags, after 12,000 steps at lambda 10 (session
 #: 12: detail 0.27 -> 0.39, colour 0.47 -> 0.60), continued with L1 on 8x8 block means, which leaves the leather's
 #: texture to D (detail 0.38 -> 0.60, L1 down 3%; session 14); colorization and inpainting, whose inputs hold most
-#: of the targets' detail, continued with DECODER_DETAIL (detail 0.67 -> 0.93 and 0.61 -> 0.80; session 13)
+#: of the targets' detail, continued with DECODER_DETAIL (detail 0.67 -> 0.93 and 0.61 -> 0.80; session 13);
+#: sketch2photo continued with L1 on 8x8 block means (detail 0.41 -> 0.54, L1 +1%; session 14)
 V3_CHANGES = MappingProxyType(
     {
         "edges2handbags": {"lambda_l1": 10.0, "l1_scale": 8},
+        "sketch2photo": {"l1_scale": 8},
         "colorization": DECODER_DETAIL,
         "inpainting": DECODER_DETAIL,
     }
 )
 #: the tasks whose zoo model is the v3 continuation (the others ship v2)
-V3_TASKS = ("facades-labels2photo", "edges2shoes", "colorization", "maps-map2aerial", "edges2handbags", "inpainting")
+V3_TASKS = (
+    "facades-labels2photo", "edges2shoes", "colorization", "maps-map2aerial", "edges2handbags", "inpainting",
+    "sketch2photo",
+)  # fmt: skip
 
 #: how the zoo's CPU runs go (where and how, not what they learn): one torch thread each so two runs share a 2-core
 #: machine, no validation (train/zoo/export.py evaluates), resumable checkpoints every 250 steps, the last two kept
