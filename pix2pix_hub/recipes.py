@@ -67,9 +67,11 @@ DECODER_DETAIL = MappingProxyType({"subpixel_levels": 2, "input_skip": True, "in
 #: 12: detail 0.27 -> 0.39, colour 0.47 -> 0.60), continued with L1 on 8x8 block means, which leaves the leather's
 #: texture to D (detail 0.38 -> 0.60, L1 down 3%; session 14); colorization and inpainting, whose inputs hold most
 #: of the targets' detail, continued with DECODER_DETAIL (detail 0.67 -> 0.93 and 0.61 -> 0.80; session 13);
-#: sketch2photo continued with L1 on 8x8 block means (detail 0.41 -> 0.54, L1 +1%; session 14)
+#: sketch2photo and maps-map2aerial continued with L1 on 8x8 and 4x4 block means (detail 0.41 -> 0.54 and
+#: 0.52 -> 0.63, L1 +1% and +2%; session 14)
 V3_CHANGES = MappingProxyType(
     {
+        "maps-map2aerial": {"l1_scale": 4},
         "edges2handbags": {"lambda_l1": 10.0, "l1_scale": 8},
         "sketch2photo": {"l1_scale": 8},
         "colorization": DECODER_DETAIL,
