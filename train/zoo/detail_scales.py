@@ -1,11 +1,11 @@
 """Where a generator's missing detail is: the detail ratio (gradient energy of the outputs over the targets') on a
-task's held-out pairs at full resolution and after averaging both over 2x2 and 4x4 blocks, and in the outer frame of 4 pixels alone.
+task's held-out pairs at full resolution, after averaging both over 2x2 and 4x4 blocks, and in the 4-pixel border alone.
 
     python train/zoo/detail_scales.py colorization model_zoo/colorization runs/colorization
 
 A ratio that recovers once halved is detail lost in the decoder's last doubling (docs/training.md, decoder options);
 one low at every scale is texture the generator does not invent. A frame ratio far above the full image's is an
-artefact along the border (the facades model's coloured streak along its top-left edge).
+artefact along the border (the coloured streak along the top edge that facades models paint).
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from pix2pix_hub.zoo import EVAL_PAIRS, eval_batches
 SCALES = (1, 2, 4)
 #: width in pixels of the border frame scored on its own
 FRAME = 4
+#: what `detail_by_scale` returns a ratio for: each of SCALES, then the border frame
+COLUMNS = (*SCALES, "frame")
 
 
 def frame_energy(images: torch.Tensor) -> torch.Tensor:
     """Per-image gradient energy of the outer `FRAME` pixels: the top and bottom strips and the left and right ones."""
-    strips = [images[..., :FRAME, :], images[..., -FRAME:, :]]
-    strips += [images[..., :, :FRAME].transpose(-1, -2), images[..., :, -FRAME:].transpose(-1, -2)]
+    strips = (images[..., :FRAME, :], images[..., -FRAME:, :], images[..., :, :FRAME], images[..., :, -FRAME:])
     return sum(gradient_energy(strip) for strip in strips)
 
 
@@ -37,7 +38,7 @@ def detail_by_scale(generator: Pix2PixGenerator, task_name: str, max_samples: in
     """Detail ratio at each of `SCALES` and in the border frame ("frame") over the first `max_samples` held-out pairs
     of each of the task's datasets."""
     task = get_task(task_name)
-    totals: dict[int | str, list[float]] = {scale: [0.0, 0.0] for scale in (*SCALES, "frame")}
+    totals: dict[int | str, list[float]] = {column: [0.0, 0.0] for column in COLUMNS}
     generator = generator.float().eval()
     for dataset in task.datasets:
         for batch in eval_batches(task, dataset, max_samples):
@@ -58,12 +59,11 @@ def main() -> None:
     parser.add_argument("folders", nargs="+", type=Path, help="Generator folders (model_zoo/TASK, runs).")
     parser.add_argument("--max_samples", type=int, default=EVAL_PAIRS, help="Held-out pairs per dataset.")
     args = parser.parse_args()
-    columns = (*SCALES, "frame")
-    print("| model | " + " | ".join(f"detail at 1/{s}" if s != 1 else "detail" for s in SCALES) + " | frame |")
-    print("|---|" + "---|" * len(columns))
+    print("| model | " + " | ".join(f"detail at 1/{s}" if s > 1 else "detail" for s in SCALES) + " | frame |")
+    print("|---|" + "---|" * len(COLUMNS))
     for folder in args.folders:
         ratios = detail_by_scale(Pix2PixGenerator.from_pretrained(folder), args.task, args.max_samples)
-        print(f"| {folder} | " + " | ".join(f"{ratios[s]:.2f}" for s in columns) + " |", flush=True)
+        print(f"| {folder} | " + " | ".join(f"{ratios[s]:.2f}" for s in COLUMNS) + " |", flush=True)
 
 
 if __name__ == "__main__":
