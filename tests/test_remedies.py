@@ -13,7 +13,7 @@ from test_training import make_pairs, read_log, run_training
 from pix2pix_hub.models import PatchGANDiscriminator, Pix2PixGenerator
 from pix2pix_hub.tasks import get_task
 from pix2pix_hub.training.diffaugment import AdaptiveProbability, diff_augment, parse_policy
-from pix2pix_hub.training.losses import l1_loss
+from pix2pix_hub.training.losses import desaturate, l1_loss
 
 ALL = ("color", "translation", "cutout")
 SHORT = ["--max_train_steps", "4", "--validation_split", "none"]
@@ -93,6 +93,7 @@ def test_every_remedy_trains_is_logged_and_named_in_the_card(data, tmp_path):
         "--r1_interval=2",
         "--learning_rate_d=1e-4",
         "--l1_scale=4",
+        "--l1_chroma_weight=0.25",
     ]
     proc = run_training(data, tmp_path / "run", *SHORT, *remedies)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -102,11 +103,13 @@ def test_every_remedy_trains_is_logged_and_named_in_the_card(data, tmp_path):
     assert "Adversarial training: DiffAugment color,translation,cutout before D (ADA target 0.6)" in card
     assert "D feature matching x 10; spectral normalisation in D; R1 penalty gamma 1 every 2 D steps" in card
     assert json.loads((tmp_path / "run" / "discriminator" / "config.json").read_text())["spectral_norm"] is True
-    assert "100 x L1 of 4x4 block means" in card
+    assert "100 x L1 of 4x4 block means, colour weighted 0.25" in card
     bad = run_training(data, tmp_path / "bad", *SHORT, "--diffaugment=color,rotate")
     assert bad.returncode == 2 and "choose among color, translation, cutout" in bad.stderr
     bad = run_training(data, tmp_path / "bad", *SHORT, "--l1_scale=0")
     assert bad.returncode == 2 and "--l1_scale must be 1" in bad.stderr
+    bad = run_training(data, tmp_path / "bad", *SHORT, "--l1_chroma_weight=1.5")
+    assert bad.returncode == 2 and "--l1_chroma_weight must be within 0" in bad.stderr
 
 
 def test_block_l1_ignores_texture_finer_than_a_block_but_not_layout_or_colour():
@@ -160,3 +163,18 @@ def test_init_from_a_zoo_model_continues_from_its_state_not_a_fresh_start(tmp_pa
     assert runs["zoo"]["loss_g_l1"] < 0.5 * runs["fresh"]["loss_g_l1"]
     # measured: L1 0.29 against 0.64 fresh, D's loss 0.21 against 0.74 (lsgan; 0.25 is a D that cannot tell)
     assert runs["zoo"]["loss_d"] < 0.4 * runs["fresh"]["loss_d"]
+
+
+def test_chroma_weight_pays_luminance_in_full_and_colour_at_its_weight():
+    target = torch.rand(2, 3, 16, 16) * 2 - 1
+    assert torch.equal(l1_loss(target.flip(-1), target, 1, 1.0), l1_loss(target.flip(-1), target))
+    # a brightness shift (the same in R, G and B) is luminance only: paid in full at any weight
+    assert torch.allclose(l1_loss(target + 0.1, target, 1, 0.0), torch.tensor(0.1))
+    # a hue swap at equal luma costs per its weight: nothing at 0, a quarter at 0.25
+    gray = torch.zeros(1, 3, 4, 4)
+    tinted = torch.tensor([0.5, -0.5, 0.0]).view(1, 3, 1, 1).expand(1, 3, 4, 4)
+    tinted = tinted - desaturate(tinted, 0.0)  # its luma taken out: pure colour
+    assert l1_loss(tinted, gray, 1, 0.0) < 1e-7
+    assert torch.allclose(l1_loss(tinted, gray, 1, 0.25), 0.25 * l1_loss(tinted, gray, 1, 1.0))
+    # one-channel outputs have no colour to weigh
+    assert torch.equal(l1_loss(target[:, :1] + 0.1, target[:, :1], 1, 0.0), l1_loss(target[:, :1] + 0.1, target[:, :1]))

@@ -380,7 +380,7 @@ def main(args: argparse.Namespace) -> Path:
     num_threads = args.num_threads or default_num_threads(state.num_processes)
     torch.set_num_threads(num_threads)
     keep_freed_memory()  # steps re-allocate the same tensors: reuse the memory instead of faulting it in again
-    objective = Objective(args.objective, args.lambda_l1, args.gan_mode, args.l1_scale)
+    objective = Objective(args.objective, args.lambda_l1, args.gan_mode, args.l1_scale, args.l1_chroma_weight)
     checkpoints_dir = output_dir / "checkpoints"
     log_path = output_dir / "logs" / LOG_FILE
     repo_id = hub_repo_id(args.hub_model_id, task, args.push_to_hub)
@@ -558,7 +558,8 @@ def objective_description(objective: Objective) -> str:
         terms.append(("conditional " if objective.conditional else "unconditional ") + f"{objective.gan_mode} GAN")
     if objective.uses_l1:
         blocks = f" of {objective.l1_scale}x{objective.l1_scale} block means" if objective.l1_scale > 1 else ""
-        terms.append(f"{objective.lambda_l1:g} x L1{blocks}")
+        colour = f", colour weighted {objective.l1_chroma_weight:g}" if objective.l1_chroma_weight < 1 else ""
+        terms.append(f"{objective.lambda_l1:g} x L1{blocks}{colour}")
     return "objective: " + " + ".join(terms)
 
 

@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="Measure L1 between output and target averaged over N x N blocks (1: per pixel, the paper's): texture "
         "finer than a block is then left to D instead of being blurred to L1's mean.",
     )
+    objective.add_argument(
+        "--l1_chroma_weight",
+        type=float,
+        default=1.0,
+        help="Weight (0-1) of colour against luminance in the L1 term, for RGB outputs (1: plain L1, the paper's): "
+        "a colour the input leaves open is then chosen by D instead of L1's grayish median.",
+    )
     objective.add_argument("--gan_mode", choices=GAN_MODES, default="vanilla", help="vanilla (BCE) or lsgan.")
     objective.add_argument("--batch_size", type=int, default=1, help="Images per step per process.")
     objective.add_argument("--learning_rate", type=float, default=2e-4, help="Adam learning rate of G and D.")
@@ -271,6 +278,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--subpixel_levels must be 0 or more, got {args.subpixel_levels}")
     if args.l1_scale < 1:
         parser.error(f"--l1_scale must be 1 (per pixel) or more (the block size), got {args.l1_scale}")
+    if not 0.0 <= args.l1_chroma_weight <= 1.0:
+        parser.error(
+            f"--l1_chroma_weight must be within 0 (luminance only) and 1 (plain L1), got {args.l1_chroma_weight}"
+        )
     if args.subpixel_levels and args.upsampling != "resize" and not args.init_from:
         parser.error("--subpixel_levels converts resize-convolutions: add --upsampling resize")
     if args.freeze_generator and not args.init_from:

@@ -129,7 +129,7 @@ def generator_step(
         losses["loss_g_gan"] = adversarial_loss(fake_logits, True, objective.gan_mode)
         total = total + losses["loss_g_gan"]
     if objective.uses_l1:
-        losses["loss_g_l1"] = l1_loss(fake, target, objective.l1_scale)
+        losses["loss_g_l1"] = l1_loss(fake, target, objective.l1_scale, objective.l1_chroma_weight)
         total = total + objective.lambda_l1 * losses["loss_g_l1"]
     accelerator.backward(total)
     optimizer.step()
