@@ -168,10 +168,14 @@ def test_init_from_a_zoo_model_continues_from_its_state_not_a_fresh_start(tmp_pa
 def test_chroma_weight_pays_luminance_in_full_and_colour_at_its_weight():
     target = torch.rand(2, 3, 16, 16) * 2 - 1
     assert torch.equal(l1_loss(target.flip(-1), target, 1, 1.0), l1_loss(target.flip(-1), target))
+    # the transform itself: all the colour kept at 1, none at 0 (every channel equal to the luma)
+    assert torch.allclose(desaturate(target, 1.0), target)
+    grayed = desaturate(target, 0.0)
+    assert torch.allclose(grayed, grayed[:, :1].expand_as(grayed))
     # a brightness shift (the same in R, G and B) is luminance only: paid in full at any weight
     assert torch.allclose(l1_loss(target + 0.1, target, 1, 0.0), torch.tensor(0.1))
     # a hue swap at equal luma costs per its weight: nothing at 0, a quarter at 0.25
-    gray = torch.zeros(1, 3, 4, 4)
+    gray = torch.zeros(1, 3, 4, 4)  # mid-gray in [-1, 1]
     tinted = torch.tensor([0.5, -0.5, 0.0]).view(1, 3, 1, 1).expand(1, 3, 4, 4)
     tinted = tinted - desaturate(tinted, 0.0)  # its luma taken out: pure colour
     assert l1_loss(tinted, gray, 1, 0.0) < 1e-7
